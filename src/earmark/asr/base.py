@@ -1,0 +1,98 @@
+"""The ASR seam: one small interface, with faster-whisper beside it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from earmark.types import AudioData, Segment, Transcript
+
+__all__ = ["ASREngine", "ASROptions", "TranscriptionInfo", "collect"]
+
+Device = Literal["auto", "cpu", "cuda"]
+
+
+@dataclass(frozen=True)
+class ASROptions:
+    """How to transcribe.
+
+    model: ``"base"`` (embedded Whisper base, multilingual, the default), ``"tiny.en"``
+        (embedded, fast), a faster-whisper model directory, or a hub name (needs internet).
+    device: ``"auto"`` picks CUDA when a GPU is present, else CPU.
+    compute_type: ``"auto"`` is int8 on CPU and float16 on CUDA.
+    threads: CPU threads; 0 means one per core.
+    language: an ISO code such as ``"en"``; ``None`` detects it.
+    vad: skip silence with Silero VAD before decoding.
+    beam_size: 1 is greedy (fastest); 5 is Whisper's default.
+    word_timestamps: compute per-word times and confidences.
+    start_ms / end_ms: transcribe only this stretch of the audio (times stay absolute).
+    initial_prompt: text that primes the decoder (names, jargon).
+    """
+
+    model: str = "base"
+    device: Device = "auto"
+    compute_type: str = "auto"
+    threads: int = 0
+    language: str | None = None
+    vad: bool = False
+    beam_size: int = 5
+    word_timestamps: bool = True
+    start_ms: int | None = None
+    end_ms: int | None = None
+    initial_prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class TranscriptionInfo:
+    """What is known before the segments are decoded."""
+
+    language: str
+    language_probability: float
+    duration_ms: int
+    model: str
+
+
+class ASREngine(ABC):
+    """Turns audio into segments. Implementations load their model once and are reused."""
+
+    @abstractmethod
+    def stream(
+        self, audio: AudioData, options: ASROptions
+    ) -> tuple[TranscriptionInfo, Iterator[Segment]]:
+        """Start transcribing; segments are decoded lazily as the iterator is consumed."""
+
+    def transcribe(
+        self,
+        audio: AudioData,
+        options: ASROptions,
+        on_segment: Callable[[Segment], None] | None = None,
+    ) -> Transcript:
+        """Transcribe to completion, calling ``on_segment`` as each segment arrives."""
+        info, segments = self.stream(audio, options)
+        return collect(info, segments, on_segment, source=audio.source)
+
+
+def collect(
+    info: TranscriptionInfo,
+    segments: Iterator[Segment],
+    on_segment: Callable[[Segment], None] | None = None,
+    source: str = "",
+) -> Transcript:
+    """Drain a segment stream into a :class:`Transcript`."""
+    done: list[Segment] = []
+    for seg in segments:
+        done.append(seg)
+        if on_segment is not None:
+            on_segment(seg)
+    text = " ".join(s.text.strip() for s in done if s.text.strip())
+    return Transcript(
+        text=text,
+        segments=tuple(done),
+        language=info.language,
+        language_probability=info.language_probability,
+        duration_ms=info.duration_ms,
+        model=info.model,
+        source=source,
+    )

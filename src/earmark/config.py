@@ -1,0 +1,127 @@
+"""Settings, read from ``EARMARK_*`` environment variables (and a ``.env`` file).
+
+Each area has its own small settings class; :class:`Settings` groups them. Every field
+is documented; ``earmark config`` prints them with their current values.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["ASRSettings", "LLMSettings", "ServerSettings", "Settings", "default_data_dir"]
+
+
+def default_data_dir() -> Path:
+    """Per-user data folder: ``$XDG_DATA_HOME/earmark`` or ``~/.local/share/earmark``."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "earmark"
+
+
+def default_cache_dir() -> Path:
+    """Per-user cache folder for assembled models: ``$XDG_CACHE_HOME/earmark``."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "earmark"
+
+
+_CONFIG = SettingsConfigDict(env_prefix="EARMARK_", env_file=".env", extra="ignore")
+
+
+class ASRSettings(BaseSettings):
+    """Speech recognition."""
+
+    model_config = _CONFIG
+
+    asr_model: str = Field(
+        "base",
+        description="Default ASR model: 'base' (embedded, multilingual), 'tiny.en' "
+        "(embedded, fast), a faster-whisper model directory, or a hub name (needs internet).",
+    )
+    asr_device: str = Field("auto", description="'auto', 'cpu' or 'cuda'.")
+    asr_compute_type: str = Field(
+        "auto", description="CTranslate2 compute type; 'auto' = int8 on CPU, float16 on CUDA."
+    )
+    asr_threads: int = Field(0, description="CPU threads for ASR; 0 = one per core.")
+    asr_beam_size: int = Field(5, description="Beam size; 1 is greedy and about 2x faster.")
+    asr_vad: bool = Field(False, description="Skip silence with Silero VAD before decoding.")
+    cache_dir: Path = Field(
+        default_factory=default_cache_dir,
+        description="Where embedded models are assembled (the split Whisper base model).",
+    )
+
+
+class ServerSettings(BaseSettings):
+    """The HTTP server, its storage and its workers."""
+
+    model_config = _CONFIG
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Folder for the SQLite database, uploads and keys file.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="Storage: unset = SQLite in the data dir; 'postgresql://...' = PostgreSQL.",
+    )
+    workers: int = Field(0, description="In-process transcription workers; 0 = sized to the machine.")
+    api_keys: str = Field(
+        "", description="Comma-separated API keys accepted besides those in the keys file."
+    )
+    keys_file: Path | None = Field(
+        None, description="Keys file managed by 'earmark keys'; default <data_dir>/keys.json."
+    )
+    public_url: str | None = Field(
+        None, description="Base URL clients use to reach this server (for upload_url, next_url)."
+    )
+    allow_private_urls: bool = Field(
+        False,
+        description="Allow audio_url and webhooks to reach private, loopback and link-local "
+        "addresses (server-side requests on behalf of clients).",
+    )
+    max_upload_mb: int = Field(2200, description="Largest upload or download accepted, in MB.")
+    download_timeout_s: float = Field(30.0, description="Connect/read timeout for audio_url downloads.")
+    speech_model_map: str = Field(
+        "",
+        description="Comma-separated 'speech_model_id=local_model' pairs, e.g. "
+        "'universal-3-pro=base,universal-2=tiny.en'; unmapped ids use the default ASR model.",
+    )
+
+
+class LLMSettings(BaseSettings):
+    """LLM providers and routing."""
+
+    model_config = _CONFIG
+
+    llm_routes: str = Field(
+        "",
+        description="Comma-separated 'pattern=provider[:upstream-model]' routes, first match "
+        "wins, e.g. 'claude-*=anthropic,gpt-*=openai,*=local'.",
+    )
+    llm_routes_file: Path | None = Field(
+        None, description="YAML/JSON file of routes (see docs); read before EARMARK_LLM_ROUTES."
+    )
+    llm_timeout_s: float = Field(120.0, description="Upstream LLM request timeout in seconds.")
+    llm_retries: int = Field(2, description="Retries with backoff on upstream 429/5xx.")
+    openai_base_url: str = Field(
+        "http://127.0.0.1:11434/v1", description="Default base URL of the 'openai' provider."
+    )
+    anthropic_base_url: str = Field(
+        "https://api.anthropic.com", description="Base URL of the 'anthropic' provider."
+    )
+    local_model_path: Path | None = Field(
+        None, description="GGUF file for the 'local' provider; default the bundled SmolLM2-135M."
+    )
+    llm_threads: int = Field(0, description="Threads of the local provider; 0 = one per core.")
+
+
+class Settings(BaseSettings):
+    """All settings."""
+
+    model_config = _CONFIG
+
+    asr: ASRSettings = Field(default_factory=ASRSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
