@@ -66,7 +66,9 @@ class ServerSettings(BaseSettings):
         None,
         description="Storage: unset = SQLite in the data dir; 'postgresql://...' = PostgreSQL.",
     )
-    workers: int = Field(0, description="In-process transcription workers; 0 = sized to the machine.")
+    workers: int = Field(
+        0, description="In-process transcription workers; 0 = sized to the machine."
+    )
     api_keys: str = Field(
         "", description="Comma-separated API keys accepted besides those in the keys file."
     )
@@ -82,7 +84,9 @@ class ServerSettings(BaseSettings):
         "addresses (server-side requests on behalf of clients).",
     )
     max_upload_mb: int = Field(2200, description="Largest upload or download accepted, in MB.")
-    download_timeout_s: float = Field(30.0, description="Connect/read timeout for audio_url downloads.")
+    download_timeout_s: float = Field(
+        30.0, description="Connect/read timeout for audio_url downloads."
+    )
     speech_model_map: str = Field(
         "",
         description="Comma-separated 'speech_model_id=local_model' pairs, e.g. "
@@ -122,6 +126,6 @@ class Settings(BaseSettings):
 
     model_config = _CONFIG
 
-    asr: ASRSettings = Field(default_factory=ASRSettings)
-    server: ServerSettings = Field(default_factory=ServerSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
+    asr: ASRSettings = Field(default_factory=lambda: ASRSettings())
+    server: ServerSettings = Field(default_factory=lambda: ServerSettings())
+    llm: LLMSettings = Field(default_factory=lambda: LLMSettings())

@@ -6,6 +6,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 from tqdm import tqdm
@@ -42,7 +43,7 @@ class FileProgress:
     """A per-file progress bar in seconds of audio, shown only on a terminal."""
 
     def __init__(self, name: str, enabled: bool, position: int = 1) -> None:
-        self._bar: tqdm[None] | None = None
+        self._bar: tqdm[Any] | None = None
         self._name = name
         self._enabled = enabled
         self._position = position
@@ -50,8 +51,9 @@ class FileProgress:
     def __call__(self, done_ms: int, total_ms: int) -> None:
         if not self._enabled:
             return
-        if self._bar is None:
-            self._bar = tqdm(
+        bar = self._bar
+        if bar is None:
+            bar = self._bar = tqdm(
                 total=round(total_ms / 1000, 1),
                 desc=self._name[:30],
                 unit="s audio",
@@ -60,8 +62,8 @@ class FileProgress:
                 file=sys.stderr,
                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]",
             )
-        self._bar.n = round(done_ms / 1000, 1)
-        self._bar.refresh()
+        bar.n = round(done_ms / 1000, 1)
+        bar.refresh()
 
     def close(self) -> None:
         if self._bar is not None:
@@ -81,9 +83,13 @@ def run_batch(
     report = BatchReport()
     interactive = sys.stderr.isatty() and not options.quiet
     show_overall = interactive and len(files) > 1
-    overall = tqdm(total=len(files), desc="files", unit="file", file=sys.stderr, disable=not show_overall)
+    overall = tqdm(
+        total=len(files), desc="files", unit="file", file=sys.stderr, disable=not show_overall
+    )
     for item in files:
-        target = item.output_path(options.output_dir, options.extension) if options.output_dir else None
+        target = (
+            item.output_path(options.output_dir, options.extension) if options.output_dir else None
+        )
         if target is not None and target.exists() and not options.overwrite:
             report.skipped += 1
             overall.update(1)
@@ -97,7 +103,9 @@ def run_batch(
         except Exception as exc:  # a batch keeps going past one bad file
             report.failed.append((str(item.path), f"{type(exc).__name__}: {exc}"))
             tqdm.write(
-                click.style(f"error: {item.path}: unexpected {type(exc).__name__}: {exc}", fg="red"),
+                click.style(
+                    f"error: {item.path}: unexpected {type(exc).__name__}: {exc}", fg="red"
+                ),
                 file=sys.stderr,
             )
         else:

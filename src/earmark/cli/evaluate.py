@@ -16,7 +16,9 @@ __all__ = ["eval_command"]
 @click.command("eval")
 @click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tags", "-t", "tags_spec", required=True, help="Preset or tag-list file.")
-@click.option("--engine", type=click.Choice(["embedding", "llm"]), default="embedding", show_default=True)
+@click.option(
+    "--engine", type=click.Choice(["embedding", "llm"]), default="embedding", show_default=True
+)
 @click.option("--model", "llm_model", default=None, help="With --engine llm: the model name.")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None)
 @click.option("--limit", type=click.IntRange(1), default=None, help="Use only the first N rows.")

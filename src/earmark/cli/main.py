@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import ClassVar
 
 import click
 
@@ -14,7 +15,7 @@ __all__ = ["cli", "main"]
 class _LazyGroup(click.Group):
     """Imports each subcommand only when it runs, so ``earmark --help`` starts instantly."""
 
-    _commands = {
+    _commands: ClassVar[dict[str, tuple[str, str]]] = {
         "transcribe": ("earmark.cli.transcribe", "transcribe_command"),
         "tag": ("earmark.cli.tag", "tag_command"),
         "tags": ("earmark.cli.tags", "tags_group"),

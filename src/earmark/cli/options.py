@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 import click
 
-from earmark.asr.base import ASROptions
+from earmark.asr.base import ASROptions, Device
 from earmark.config import Settings
 
 __all__ = ["asr_options", "asr_options_prefixed", "build_asr_options", "output_options"]
@@ -40,11 +40,17 @@ def _asr_options(func: F, model_flags: tuple[str, ...]) -> F:
             "--fast", is_flag=True, help="Fast ASR: the embedded tiny.en model, greedy decoding."
         ),
         click.option(
-            "--language", "-l", default=None, help="Spoken language code (e.g. en, de); default: detect."
+            "--language",
+            "-l",
+            default=None,
+            help="Spoken language code (e.g. en, de); default: detect.",
         ),
         click.option("--vad/--no-vad", default=None, help="Skip silence with Silero VAD first."),
         click.option(
-            "--beam-size", type=click.IntRange(1, 20), default=None, help="Beam size (default 5; 1 = greedy, faster)."
+            "--beam-size",
+            type=click.IntRange(1, 20),
+            default=None,
+            help="Beam size (default 5; 1 = greedy, faster).",
         ),
         click.option(
             "--device",
@@ -53,7 +59,10 @@ def _asr_options(func: F, model_flags: tuple[str, ...]) -> F:
             help="Where to run ASR (default auto: CUDA when a GPU is present).",
         ),
         click.option(
-            "--threads", type=click.IntRange(0, 256), default=None, help="CPU threads (0 = one per core)."
+            "--threads",
+            type=click.IntRange(0, 256),
+            default=None,
+            help="CPU threads (0 = one per core).",
         ),
     ]
     for decorator in reversed(decorators):
@@ -70,15 +79,22 @@ def build_asr_options(settings: Settings, params: dict[str, Any]) -> ASROptions:
         model = params.get("asr_model") or "tiny.en"
         beam = params.get("beam_size") or 1
     vad = params.get("vad")
+    device = _DEVICES.get(params.get("device") or s.asr_device)
+    if device is None:
+        raise click.BadParameter("device must be auto, cpu or cuda (EARMARK_ASR_DEVICE)")
+    threads = params.get("threads")
     return ASROptions(
         model=model,
-        device=params.get("device") or s.asr_device,
+        device=device,
         compute_type=s.asr_compute_type,
-        threads=params.get("threads") if params.get("threads") is not None else s.asr_threads,
+        threads=int(threads) if threads is not None else s.asr_threads,
         language=params.get("language"),
         vad=s.asr_vad if vad is None else bool(vad),
         beam_size=beam,
     )
+
+
+_DEVICES: dict[str, Device] = {"auto": "auto", "cpu": "cpu", "cuda": "cuda"}
 
 
 def output_options(func: F) -> F:
@@ -92,7 +108,9 @@ def output_options(func: F) -> F:
             help="Write one output file per input here (mirroring folders) instead of printing. "
             "Inputs whose output already exists are skipped, so an interrupted run resumes.",
         ),
-        click.option("--overwrite", is_flag=True, help="With --output-dir: redo files already done."),
+        click.option(
+            "--overwrite", is_flag=True, help="With --output-dir: redo files already done."
+        ),
         click.option("--quiet", "-q", is_flag=True, help="No progress bars or summary."),
     ]
     for decorator in reversed(decorators):

@@ -11,7 +11,14 @@ from typing import Any
 
 from earmark.types import TagResult, Transcript
 
-__all__ = ["TaggedItem", "tag_csv_header", "tag_csv_row", "tag_record", "tag_text", "transcript_record"]
+__all__ = [
+    "TaggedItem",
+    "tag_csv_header",
+    "tag_csv_row",
+    "tag_record",
+    "tag_text",
+    "transcript_record",
+]
 
 
 @dataclass(frozen=True)
@@ -108,7 +115,7 @@ def tag_text(item: TaggedItem, show_text: bool = True, top: int = 5) -> str:
     out.append("ranked:")
     width = max(len(s.tag) for s in r.tags) if r.tags else 0
     for s in r.tags[:top]:
-        bar = "#" * int(round(s.relevance * 20))
+        bar = "#" * round(s.relevance * 20)
         out.append(f"  {s.tag:<{width}}  {s.relevance:.3f}  {bar}")
     if len(r.segments) > 1:
         out.append("by time:")

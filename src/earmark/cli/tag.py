@@ -59,7 +59,9 @@ EXTENSIONS = {"text": ".tags.txt", "json": ".json", "jsonl": ".jsonl", "csv": ".
     show_default=True,
     help="embedding: offline MiniLM tagger; llm: ask an LLM (see --model and EARMARK_LLM_ROUTES).",
 )
-@click.option("--model", "llm_model", default=None, help="With --engine llm: the model name to route.")
+@click.option(
+    "--model", "llm_model", default=None, help="With --engine llm: the model name to route."
+)
 @click.option(
     "--threshold",
     type=click.FloatRange(0.0, 1.0),

@@ -31,7 +31,10 @@ EXTENSIONS = {"text": ".txt", "json": ".json", "srt": ".srt", "vtt": ".vtt"}
     "srt/vtt: subtitles.",
 )
 @click.option(
-    "--chars-per-caption", type=click.IntRange(8, 500), default=None, help="srt/vtt: longest caption."
+    "--chars-per-caption",
+    type=click.IntRange(8, 500),
+    default=None,
+    help="srt/vtt: longest caption.",
 )
 @asr_options
 @output_options
@@ -87,5 +90,3 @@ def transcribe_command(
     if collected:
         click.echo(json.dumps(collected, ensure_ascii=False, indent=2))
     raise SystemExit(report.exit_code)
-
-
