@@ -92,6 +92,13 @@ class ServerSettings(BaseSettings):
         description="Comma-separated 'speech_model_id=local_model' pairs, e.g. "
         "'universal-3-pro=base,universal-2=tiny.en'; unmapped ids use the default ASR model.",
     )
+    webhook_max_attempts: int = Field(
+        10, description="Webhook deliveries tried per job (errors, timeouts and 5xx retry)."
+    )
+    webhook_timeout_s: float = Field(10.0, description="A webhook receiver must answer within this.")
+    webhook_backoff_s: float = Field(
+        1.0, description="Wait before the first webhook retry; doubles each retry (max 60 s)."
+    )
 
 
 class LLMSettings(BaseSettings):
@@ -119,6 +126,16 @@ class LLMSettings(BaseSettings):
         None, description="GGUF file for the 'local' provider; default the bundled SmolLM2-135M."
     )
     llm_threads: int = Field(0, description="Threads of the local provider; 0 = one per core.")
+    llm_tag_model: str = Field(
+        "smollm2-135m-instruct",
+        description="Model name the LLM tagger asks for when none is given (routed like any "
+        "gateway model; the default reaches the bundled local model).",
+    )
+    local_n_ctx: int = Field(
+        0,
+        description="Context size (tokens) of the local provider; 0 = the model's training "
+        "context, capped at 8192. Prompts longer than this get a 400 ContextLengthError.",
+    )
 
 
 class Settings(BaseSettings):
