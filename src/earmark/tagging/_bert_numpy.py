@@ -1,0 +1,101 @@
+"""A plain numpy BERT forward pass: the reference and fallback for the ONNX encoder.
+
+Batched with padding masks, float32, fused QKV projection. Slower than onnxruntime's
+fused kernels (see benchmarks/tagging.md) but needs nothing beyond numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["NumpyBert"]
+
+F32 = npt.NDArray[np.float32]
+
+
+def _erf(x: F32) -> F32:
+    # Abramowitz & Stegun 7.1.26, |error| < 1.5e-7: enough for float32.
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (
+        0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))
+    )
+    out: F32 = (sign * (1.0 - poly * np.exp(-a * a))).astype(np.float32)
+    return out
+
+
+def _layer_norm(x: F32, gamma: F32, beta: F32) -> F32:
+    mean = x.mean(-1, keepdims=True)
+    centred = x - mean
+    var = (centred * centred).mean(-1, keepdims=True)
+    out: F32 = centred / np.sqrt(var + 1e-12) * gamma + beta
+    return out
+
+
+class NumpyBert:
+    """BERT encoder + mean pooling + L2 normalisation over safetensors weights."""
+
+    def __init__(self, weights: Mapping[str, F32], layers: int, heads: int) -> None:
+        w = weights
+        self.heads = heads
+        self.word = w["embeddings.word_embeddings.weight"]
+        self.pos = (
+            w["embeddings.position_embeddings.weight"]
+            + w["embeddings.token_type_embeddings.weight"][0]
+        )
+        self.emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        self.layers: list[dict[str, F32]] = []
+        for i in range(layers):
+            p = f"encoder.layer.{i}."
+            names = ("query", "key", "value")
+            self.layers.append(
+                {
+                    "qkv_w": np.ascontiguousarray(
+                        np.concatenate(
+                            [w[f"{p}attention.self.{n}.weight"].T for n in names], axis=1
+                        )
+                    ),
+                    "qkv_b": np.concatenate([w[f"{p}attention.self.{n}.bias"] for n in names]),
+                    "ao_w": np.ascontiguousarray(w[f"{p}attention.output.dense.weight"].T),
+                    "ao_b": w[f"{p}attention.output.dense.bias"],
+                    "ln1_g": w[f"{p}attention.output.LayerNorm.weight"],
+                    "ln1_b": w[f"{p}attention.output.LayerNorm.bias"],
+                    "i_w": np.ascontiguousarray(w[f"{p}intermediate.dense.weight"].T),
+                    "i_b": w[f"{p}intermediate.dense.bias"],
+                    "o_w": np.ascontiguousarray(w[f"{p}output.dense.weight"].T),
+                    "o_b": w[f"{p}output.dense.bias"],
+                    "ln2_g": w[f"{p}output.LayerNorm.weight"],
+                    "ln2_b": w[f"{p}output.LayerNorm.bias"],
+                }
+            )
+
+    def __call__(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> F32:
+        """Embed a padded batch: ``ids``/``mask`` are ``[batch, seq]``."""
+        batch, seq = ids.shape
+        hidden = self.word.shape[1]
+        head_dim = hidden // self.heads
+        h = _layer_norm(self.word[ids] + self.pos[:seq], *self.emb_ln).reshape(batch * seq, hidden)
+        bias = ((mask[:, None, None, :] - 1) * np.float32(1e9)).astype(np.float32)
+        scale = np.float32(1.0 / np.sqrt(head_dim))
+        for lw in self.layers:
+            qkv = (h @ lw["qkv_w"] + lw["qkv_b"]).reshape(batch, seq, 3, self.heads, head_dim)
+            q, k, v = qkv.transpose(2, 0, 3, 1, 4)
+            scores = (q * scale) @ k.transpose(0, 1, 3, 2) + bias
+            scores = np.exp(scores - scores.max(-1, keepdims=True))
+            scores /= scores.sum(-1, keepdims=True)
+            ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * seq, hidden)
+            h = _layer_norm(ctx @ lw["ao_w"] + lw["ao_b"] + h, lw["ln1_g"], lw["ln1_b"])
+            up = h @ lw["i_w"] + lw["i_b"]
+            act = (
+                up * np.float32(0.5) * (np.float32(1.0) + _erf(up * np.float32(0.7071067811865476)))
+            )
+            h = _layer_norm(act @ lw["o_w"] + lw["o_b"] + h, lw["ln2_g"], lw["ln2_b"])
+        m = mask.astype(np.float32)[:, :, None]
+        pooled = (h.reshape(batch, seq, hidden) * m).sum(1) / np.maximum(m.sum(1), 1.0)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        out: F32 = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return out

