@@ -1,0 +1,129 @@
+"""Topic tags on a transcript job: the ``custom_tags`` extension and ``iab_categories``.
+
+``custom_tags`` on a create request is one of:
+
+- a preset name: ``"media"``, ``"support"``;
+- an object tag name -> description: ``{"Sports": "Games, athletes...", ...}``;
+- a settings object: ``{"tags": <preset name or object>, "threshold": 0.3, "engine": "llm"}``
+  (recognised by its ``tags`` key holding an object, or a string together with at least one
+  of ``threshold``/``engine``/``model``).
+
+``iab_categories: true`` tags the transcript against a static IAB-style label list shipped in
+``earmark/data/iab_labels.txt`` with the embedding tagger.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+
+from earmark.errors import EarmarkError, InputError
+from earmark.storage.base import TopicsOutcome
+from earmark.tagging.base import TagOptions
+from earmark.types import Tag, TagList, Transcript
+
+__all__ = ["ENGINES", "TopicsRequest", "iab_tags", "parse_custom_tags", "run_topics"]
+
+ENGINES = ("embedding", "llm")
+_SETTINGS_KEYS = frozenset({"tags", "threshold", "engine", "model"})
+
+
+@dataclass(frozen=True)
+class TopicsRequest:
+    """A tag list to score a transcript against, and how."""
+
+    tags: TagList
+    threshold: float | None = None
+    engine: str = "embedding"
+    model: str | None = None
+
+
+def parse_custom_tags(value: object) -> TopicsRequest:
+    """Validate the ``custom_tags`` field. Raises :class:`InputError` (or
+    :class:`earmark.errors.TagListError`) with what is wrong."""
+    spec: object = value
+    threshold: float | None = None
+    engine = "embedding"
+    model: str | None = None
+    if isinstance(value, Mapping) and _is_settings(value):
+        spec = value["tags"]
+        threshold = _threshold(value.get("threshold"))
+        engine = _engine(value.get("engine", "embedding"))
+        raw_model = value.get("model")
+        if raw_model is not None and not isinstance(raw_model, str):
+            raise InputError("custom_tags.model must be a string")
+        model = raw_model
+    if isinstance(spec, str):
+        if not spec.strip():
+            raise InputError("custom_tags must name a preset or map tag names to descriptions")
+    elif isinstance(spec, Mapping):
+        if not spec:
+            raise InputError("custom_tags must not be empty")
+    else:
+        raise InputError(
+            'custom_tags must be a preset name (e.g. "media") or an object mapping each '
+            f"tag name to its description, not {type(spec).__name__}"
+        )
+    from earmark.tagging import load_tags
+
+    tags = load_tags(spec if isinstance(spec, str) else dict(spec))
+    return TopicsRequest(tags=tags, threshold=threshold, engine=engine, model=model)
+
+
+def _is_settings(value: Mapping[object, object]) -> bool:
+    if "tags" not in value or not set(value) <= _SETTINGS_KEYS:
+        return False
+    inner = value["tags"]
+    return isinstance(inner, Mapping) or (isinstance(inner, str) and len(value) > 1)
+
+
+def _threshold(raw: object) -> float | None:
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int | float) or not 0.0 <= raw <= 1.0:
+        raise InputError(f"custom_tags.threshold must be a number from 0 to 1, not {raw!r}")
+    return float(raw)
+
+
+def _engine(raw: object) -> str:
+    if raw not in ENGINES:
+        raise InputError(f"custom_tags.engine must be one of {', '.join(ENGINES)}, not {raw!r}")
+    return str(raw)
+
+
+@functools.cache
+def iab_tags() -> TagList:
+    """The shipped IAB-style label list, each label described in plain words."""
+    text = resources.files("earmark").joinpath("data/iab_labels.txt").read_text("utf-8")
+    labels = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
+    return TagList(
+        tags=tuple(Tag(name=lb, description=humanize_label(lb)) for lb in labels), name="iab"
+    )
+
+
+def humanize_label(label: str) -> str:
+    """``"Technology&Computing>Computing>ComputerNetworking"`` ->
+    ``"Technology & Computing: Computing: Computer Networking"``."""
+    parts = []
+    for part in label.split(">"):
+        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", part)
+        words = words.replace("&", " & ").replace(" And ", " and ")
+        parts.append(re.sub(r"\s+", " ", words).strip())
+    return ": ".join(parts)
+
+
+def run_topics(transcript: Transcript, request: TopicsRequest) -> TopicsOutcome:
+    """Score ``transcript`` against the tags; failures become an outcome with an error."""
+    if not transcript.text.strip():
+        return TopicsOutcome(error="the transcript has no speech to tag")
+    from earmark.tagging import get_tagger
+
+    try:
+        tagger = get_tagger(request.engine, model=request.model)
+        result = tagger.tag(transcript, request.tags, TagOptions(threshold=request.threshold))
+    except EarmarkError as exc:
+        return TopicsOutcome(error=exc.message)
+    return TopicsOutcome(result=result)

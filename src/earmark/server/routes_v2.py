@@ -1,0 +1,292 @@
+"""AssemblyAI's v2 transcript API: upload, create, get, list, delete and the derived views.
+
+Handlers are ``async`` and call the store directly: SQLite reads and single-row writes take
+well under a millisecond, cheaper than a hop to the thread pool. Anything that may block
+longer (DNS for webhook checks, tag-list loading) runs in the thread pool.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from earmark.errors import DownloadError, InputError
+from earmark.jobs.fetch import resolve_target
+from earmark.jobs.pipeline import job_options
+from earmark.server.auth import ApiCaller
+from earmark.server.deps import AppServices, base_url
+from earmark.server.derive import paragraphs, parse_terms, sentences, word_search
+from earmark.server.render import render_list_item, render_transcript
+from earmark.server.schemas import ECHO_FIELDS, parse_create
+from earmark.server.services import Services
+from earmark.storage import TERMINAL, JobRecord, JobResult, ListQuery, UploadRecord, utc_now
+from earmark.storage.files import FileStore, too_large
+
+__all__ = ["build_router"]
+
+_UPLOAD_PATH = re.compile(r"^/v2/upload/([0-9a-f]{32})$")
+_STATUSES = ("queued", "processing", "completed", "error")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+LOOKUP_ERROR = "Transcript lookup error, transcript id not found"
+
+
+def build_router() -> APIRouter:
+    """The ``/v2`` routes."""
+    router = APIRouter()
+    router.add_api_route("/v2/upload", upload, methods=["POST"])
+    router.add_api_route("/v2/transcript", create_transcript, methods=["POST"])
+    router.add_api_route("/v2/transcript", list_transcripts, methods=["GET"])
+    router.add_api_route("/v2/transcript/{transcript_id}", get_transcript, methods=["GET"])
+    router.add_api_route("/v2/transcript/{transcript_id}", delete_transcript, methods=["DELETE"])
+    router.add_api_route("/v2/transcript/{transcript_id}/srt", export_srt, methods=["GET"])
+    router.add_api_route("/v2/transcript/{transcript_id}/vtt", export_vtt, methods=["GET"])
+    router.add_api_route("/v2/transcript/{transcript_id}/sentences", get_sentences, methods=["GET"])
+    router.add_api_route(
+        "/v2/transcript/{transcript_id}/paragraphs", get_paragraphs, methods=["GET"]
+    )
+    router.add_api_route(
+        "/v2/transcript/{transcript_id}/word-search", search_words, methods=["GET"]
+    )
+    return router
+
+
+async def upload(request: Request, caller: ApiCaller, services: AppServices) -> JSONResponse:
+    """``POST /v2/upload``: stream the raw body to disk (chunked or with Content-Length)."""
+    max_bytes = services.settings.server.max_upload_mb * 1_000_000
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise too_large("upload", max_bytes)
+    upload_id = FileStore.new_id()
+    with services.files.upload_writer(upload_id, max_bytes) as writer:
+        async for chunk in request.stream():
+            if chunk:
+                writer.write(chunk)
+        if writer.size == 0:
+            raise InputError("Upload error, the request body is empty: send the file's bytes")
+        path = await run_in_threadpool(writer.commit)
+    services.store.add_upload(
+        UploadRecord(
+            id=upload_id, owner=caller.owner, path=str(path), size=writer.size, created=utc_now()
+        )
+    )
+    return JSONResponse({"upload_url": f"{base_url(request)}/v2/upload/{upload_id}"})
+
+
+async def create_transcript(
+    request: Request, caller: ApiCaller, services: AppServices
+) -> JSONResponse:
+    """``POST /v2/transcript``: validate, store (``queued``), enqueue; answers 200."""
+    raw = await request.body()
+    try:
+        body = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"Transcript creation error, the request body is not valid JSON: {exc}"
+        ) from exc
+    params = parse_create(body)
+    audio_url = (params.audio_url or "").strip()
+    if not audio_url:
+        raise InputError("Transcript creation error, audio_url not found")
+    if urlsplit(audio_url).scheme not in ("http", "https") or not urlsplit(audio_url).netloc:
+        raise InputError(
+            f"Transcript creation error, audio_url must be an http or https URL, not {audio_url!r}"
+        )
+    echo = params.model_dump(include=set(ECHO_FIELDS), exclude_none=True)
+    await run_in_threadpool(_validate, services, echo)
+    job = JobRecord(
+        id=str(uuid.uuid4()),
+        owner=caller.owner,
+        status="queued",
+        created=utc_now(),
+        audio_url=audio_url,
+        request=echo,
+        webhook_secret=params.webhook_auth_header_value,
+        upload_id=_local_upload(services, request, audio_url, caller.owner),
+    )
+    stored = services.store.create(job)
+    services.queue.enqueue(stored.id)
+    return JSONResponse(render_transcript(stored))
+
+
+def _validate(services: Services, echo: dict[str, Any]) -> None:
+    job_options(echo, services.pipeline.config)
+    url = echo.get("webhook_url")
+    if url is not None:
+        try:
+            resolve_target(str(url), services.settings.server.allow_private_urls)
+        except DownloadError as exc:
+            raise InputError(f"Transcript creation error, webhook_url {url!r}: {exc}") from exc
+
+
+def _local_upload(services: Services, request: Request, audio_url: str, owner: str) -> str | None:
+    """The upload id when ``audio_url`` is one of this server's upload URLs."""
+    parts = urlsplit(audio_url)
+    match = _UPLOAD_PATH.match(parts.path)
+    if match is None:
+        return None
+    upload_id = match.group(1)
+    upload = services.store.get_upload(upload_id)
+    if upload is not None and upload.owner == owner:
+        return upload_id
+    ours = {urlsplit(base_url(request)).netloc, request.headers.get("host", "")}
+    return upload_id if parts.netloc in ours else None
+
+
+def _lookup(services: Services, transcript_id: str, owner: str) -> JobRecord:
+    job = services.store.get(transcript_id, owner)
+    if job is None:
+        raise InputError(LOOKUP_ERROR)
+    return job
+
+
+def _completed(
+    services: Services, transcript_id: str, owner: str, what: str
+) -> tuple[JobRecord, JobResult]:
+    job = _lookup(services, transcript_id, owner)
+    if job.deleted:
+        raise InputError(f"{what} error, the transcript was deleted")
+    if job.status != "completed" or job.result is None:
+        detail = f": {job.error}" if job.error else ""
+        raise InputError(f"{what} error, the transcript is {job.status}, not completed{detail}")
+    return job, job.result
+
+
+async def get_transcript(transcript_id: str, caller: ApiCaller, services: AppServices) -> Response:
+    """``GET /v2/transcript/{id}``: 200 for every status, failed jobs included."""
+    return JSONResponse(render_transcript(_lookup(services, transcript_id, caller.owner)))
+
+
+async def delete_transcript(
+    transcript_id: str, caller: ApiCaller, services: AppServices
+) -> JSONResponse:
+    """``DELETE /v2/transcript/{id}``: wipe text, words, tags and the uploaded audio."""
+    job = _lookup(services, transcript_id, caller.owner)
+    if job.status not in TERMINAL:
+        raise InputError(
+            f"Transcript deletion error, the transcript is still {job.status}; delete it once "
+            "it has completed or failed"
+        )
+    deleted = services.store.delete(transcript_id, caller.owner)
+    if deleted is None:
+        raise InputError(LOOKUP_ERROR)
+    if deleted.upload_id:
+        upload = services.store.get_upload(deleted.upload_id)
+        if upload is not None and upload.owner == caller.owner:
+            services.files.discard(upload.path)
+    return JSONResponse(render_transcript(deleted))
+
+
+async def list_transcripts(request: Request, caller: ApiCaller, services: AppServices) -> Response:
+    """``GET /v2/transcript``: newest first, with absolute ``prev_url``/``next_url``."""
+    q = request.query_params
+    query = _list_query(q.get("limit"), q.get("status"), q.get("created_on"), q)
+    page = services.store.list_page(caller.owner, query)
+    base = base_url(request)
+    here = f"{base}/v2/transcript"
+    keep = {k: v for k, v in q.items() if k not in ("before_id", "after_id")}
+    keep["limit"] = str(query.limit)
+    prev_url = next_url = None
+    if page.items and page.has_older:
+        prev_url = f"{here}?{urlencode({**keep, 'before_id': page.items[-1].id})}"
+    if page.items and page.has_newer:
+        next_url = f"{here}?{urlencode({**keep, 'after_id': page.items[0].id})}"
+    current = f"{here}?{q}" if str(q) else here
+    return JSONResponse(
+        {
+            "page_details": {
+                "limit": query.limit,
+                "result_count": len(page.items),
+                "current_url": current,
+                "prev_url": prev_url,
+                "next_url": next_url,
+            },
+            "transcripts": [render_list_item(j, base) for j in page.items],
+        }
+    )
+
+
+def _list_query(limit: str | None, status: str | None, created_on: str | None, q: Any) -> ListQuery:
+    n = 10
+    if limit is not None:
+        if not limit.isdigit() or not 1 <= int(limit) <= 200:
+            raise InputError("Transcript list error, limit must be a whole number from 1 to 200")
+        n = int(limit)
+    if status is not None and status not in _STATUSES:
+        raise InputError(f"Transcript list error, status must be one of {', '.join(_STATUSES)}")
+    if created_on is not None and not _DATE.match(created_on):
+        raise InputError("Transcript list error, created_on must be a date like 2024-05-31")
+    before, after = q.get("before_id"), q.get("after_id")
+    return ListQuery(
+        limit=n,
+        status=status,  # type: ignore[arg-type]
+        created_on=created_on,
+        before_id=before or None,
+        after_id=after or None,
+    )
+
+
+def _chars(request: Request) -> int | None:
+    raw = request.query_params.get("chars_per_caption")
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise InputError("Subtitles error, chars_per_caption must be a positive whole number")
+    return int(raw)
+
+
+async def export_srt(
+    transcript_id: str, request: Request, caller: ApiCaller, services: AppServices
+) -> PlainTextResponse:
+    """``GET /v2/transcript/{id}/srt``."""
+    from earmark.export import to_srt
+
+    _, result = _completed(services, transcript_id, caller.owner, "Subtitles")
+    return PlainTextResponse(to_srt(result.transcript, _chars(request)))
+
+
+async def export_vtt(
+    transcript_id: str, request: Request, caller: ApiCaller, services: AppServices
+) -> PlainTextResponse:
+    """``GET /v2/transcript/{id}/vtt``."""
+    from earmark.export import to_vtt
+
+    _, result = _completed(services, transcript_id, caller.owner, "Subtitles")
+    return PlainTextResponse(to_vtt(result.transcript, _chars(request)))
+
+
+def _header(job: JobRecord, result: JobResult) -> dict[str, Any]:
+    t = result.transcript
+    return {
+        "id": job.id,
+        "confidence": round(t.confidence, 4),
+        "audio_duration": int(-(-t.duration_ms // 1000)),
+        "speech_model_used": result.model,
+    }
+
+
+async def get_sentences(transcript_id: str, caller: ApiCaller, services: AppServices) -> Response:
+    """``GET /v2/transcript/{id}/sentences``."""
+    job, result = _completed(services, transcript_id, caller.owner, "Sentences")
+    return JSONResponse({**_header(job, result), "sentences": sentences(result.transcript)})
+
+
+async def get_paragraphs(transcript_id: str, caller: ApiCaller, services: AppServices) -> Response:
+    """``GET /v2/transcript/{id}/paragraphs``."""
+    job, result = _completed(services, transcript_id, caller.owner, "Paragraphs")
+    return JSONResponse({**_header(job, result), "paragraphs": paragraphs(result.transcript)})
+
+
+async def search_words(
+    transcript_id: str, request: Request, caller: ApiCaller, services: AppServices
+) -> Response:
+    """``GET /v2/transcript/{id}/word-search?words=a,b%20c``."""
+    terms = parse_terms(request.query_params.get("words", ""))
+    job, result = _completed(services, transcript_id, caller.owner, "Word search")
+    return JSONResponse({"id": job.id, **word_search(result.transcript, terms)})

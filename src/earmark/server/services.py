@@ -1,0 +1,124 @@
+"""The services container the app runs on: storage, files, keys, the queue, the pipeline
+and the webhook sender, built from :class:`earmark.config.Settings`.
+
+``create_app(services)`` puts it on ``app.state.services``; routes (and the LLM gateway
+router) reach it through :func:`earmark.server.deps.get_services`. Nothing here imports
+FastAPI, so the container can also drive jobs without a web server.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+from earmark.config import Settings
+from earmark.errors import NotFoundError
+from earmark.jobs.base import JobQueue
+from earmark.jobs.fetch import FetchOptions
+from earmark.jobs.local import LocalQueue
+from earmark.jobs.pipeline import Pipeline, PipelineConfig, parse_model_map
+from earmark.jobs.webhooks import WebhookOptions, WebhookSender
+from earmark.storage import JobRecord, TranscriptStore, open_store
+from earmark.storage.files import FileStore
+from earmark.storage.keys import KeyRing, KeysFile
+
+__all__ = ["Services", "build_services", "default_workers"]
+
+log = logging.getLogger("earmark.server")
+
+
+def default_workers(cores: int | None = None) -> int:
+    """Transcription workers for this machine: one per 4 cores, at least one.
+
+    CTranslate2 already spreads one transcription over every core it is given, so on a
+    small machine (2 cores) one worker is fastest; more workers pay off with more cores.
+    """
+    n = cores if cores is not None else (os.cpu_count() or 1)
+    return max(1, n // 4)
+
+
+@dataclass
+class Services:
+    """Everything the HTTP layer needs, started and stopped together."""
+
+    settings: Settings
+    store: TranscriptStore
+    files: FileStore
+    keys: KeyRing
+    queue: JobQueue
+    pipeline: Pipeline
+    webhooks: WebhookSender
+    started: bool = False
+
+    def start(self) -> None:
+        """Start the workers and resend pending webhooks (recovers unfinished jobs)."""
+        if self.started:
+            return
+        self.files.clean_tmp()
+        self.queue.start(self.pipeline.run)
+        self.webhooks.start()
+        self.started = True
+
+    def stop(self) -> None:
+        """Stop workers and webhooks, then close the store. Unfinished work resumes at the
+        next start."""
+        if not self.started:
+            self.store.close()
+            return
+        self.queue.stop()
+        self.webhooks.stop()
+        self.store.close()
+        self.started = False
+
+    def load_transcript(self, transcript_id: str, owner: str) -> JobRecord:
+        """The transcript ``transcript_id`` if ``owner`` created it.
+
+        Raises :class:`NotFoundError` (404) for an unknown id, another key's transcript or a
+        deleted one. ``record.status`` says whether it is completed; ``record.text`` is the
+        text (``None`` until completed). Used by the LLM gateway for ``{{ transcript }}``.
+        """
+        job = self.store.get(transcript_id, owner)
+        if job is None or job.deleted:
+            raise NotFoundError(f"Transcript {transcript_id!r} not found")
+        return job
+
+
+def build_services(settings: Settings | None = None) -> Services:
+    """Build (not start) the services for ``settings`` (default: from the environment)."""
+    settings = settings or Settings()
+    srv = settings.server
+    srv.data_dir.mkdir(parents=True, exist_ok=True)
+    store = open_store(srv)
+    files = FileStore(srv.data_dir)
+    keys = KeyRing(srv.api_keys, KeysFile(srv.keys_file or srv.data_dir / "keys.json"))
+    workers = srv.workers if srv.workers > 0 else default_workers()
+    config = PipelineConfig(
+        settings=settings,
+        fetch=FetchOptions(
+            max_bytes=srv.max_upload_mb * 1_000_000,
+            timeout_s=srv.download_timeout_s,
+            allow_private=srv.allow_private_urls,
+        ),
+        workers=workers,
+        model_map=parse_model_map(srv.speech_model_map),
+    )
+    webhooks = WebhookSender(
+        store,
+        WebhookOptions(
+            max_attempts=srv.webhook_max_attempts,
+            timeout_s=srv.webhook_timeout_s,
+            backoff_s=srv.webhook_backoff_s,
+            allow_private=srv.allow_private_urls,
+        ),
+    )
+    pipeline = Pipeline(store, files, config, notify=webhooks.submit)
+    return Services(
+        settings=settings,
+        store=store,
+        files=files,
+        keys=keys,
+        queue=LocalQueue(store, workers),
+        pipeline=pipeline,
+        webhooks=webhooks,
+    )

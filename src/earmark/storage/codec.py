@@ -1,0 +1,156 @@
+"""Plain-JSON encoding of job results, for storage backends that keep documents.
+
+The encoding is versioned (``"v": 1``) so a later change can still read old rows.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from earmark.storage.base import JobResult, TopicsOutcome
+from earmark.types import Segment, TagResult, TagScore, Transcript, WindowTags, Word
+
+__all__ = ["dump_result", "load_result"]
+
+_VERSION = 1
+
+
+def dump_result(result: JobResult) -> str:
+    """Encode a :class:`JobResult` as compact JSON."""
+    t = result.transcript
+    doc: dict[str, Any] = {
+        "v": _VERSION,
+        "model": result.model,
+        "transcript": {
+            "text": t.text,
+            "language": t.language,
+            "language_probability": t.language_probability,
+            "duration_ms": t.duration_ms,
+            "model": t.model,
+            "source": t.source,
+            "segments": [_dump_segment(s) for s in t.segments],
+        },
+        "custom_tags": _dump_outcome(result.custom_tags),
+        "iab": _dump_outcome(result.iab),
+    }
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
+
+
+def load_result(raw: str) -> JobResult:
+    """Decode what :func:`dump_result` wrote."""
+    doc = json.loads(raw)
+    t = doc["transcript"]
+    transcript = Transcript(
+        text=t["text"],
+        segments=tuple(_load_segment(s) for s in t["segments"]),
+        language=t["language"],
+        language_probability=float(t["language_probability"]),
+        duration_ms=int(t["duration_ms"]),
+        model=t.get("model", ""),
+        source=t.get("source", ""),
+    )
+    return JobResult(
+        transcript=transcript,
+        model=doc["model"],
+        custom_tags=_load_outcome(doc.get("custom_tags")),
+        iab=_load_outcome(doc.get("iab")),
+    )
+
+
+def _dump_segment(s: Segment) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "start": s.start_ms,
+        "end": s.end_ms,
+        "text": s.text,
+        "confidence": s.confidence,
+        # words as compact rows: [text, start, end, confidence]
+        "words": [[w.text, w.start_ms, w.end_ms, w.confidence] for w in s.words],
+    }
+
+
+def _load_segment(d: dict[str, Any]) -> Segment:
+    return Segment(
+        id=int(d["id"]),
+        start_ms=int(d["start"]),
+        end_ms=int(d["end"]),
+        text=d["text"],
+        words=tuple(Word(str(w[0]), int(w[1]), int(w[2]), float(w[3])) for w in d["words"]),
+        confidence=float(d.get("confidence", 0.0)),
+    )
+
+
+def _dump_outcome(o: TopicsOutcome | None) -> dict[str, Any] | None:
+    if o is None:
+        return None
+    return {"error": o.error, "result": _dump_tags(o.result) if o.result else None}
+
+
+def _load_outcome(d: dict[str, Any] | None) -> TopicsOutcome | None:
+    if d is None:
+        return None
+    raw = d.get("result")
+    return TopicsOutcome(result=_load_tags(raw) if raw else None, error=d.get("error"))
+
+
+def _scores(scores: tuple[TagScore, ...]) -> list[list[Any]]:
+    return [[s.tag, s.relevance] for s in scores]
+
+
+def _load_scores(rows: list[list[Any]]) -> tuple[TagScore, ...]:
+    return tuple(TagScore(str(r[0]), float(r[1])) for r in rows)
+
+
+def _dump_tags(r: TagResult) -> dict[str, Any]:
+    return {
+        "best_tag": r.best_tag,
+        "tags": _scores(r.tags),
+        "selected": list(r.selected),
+        "threshold": r.threshold,
+        "engine": r.engine,
+        "segments": [
+            {
+                "start": w.start_ms,
+                "end": w.end_ms,
+                "text": w.text,
+                "tags": _scores(w.tags),
+                "selected": list(w.selected),
+            }
+            for w in r.segments
+        ],
+        "extra": _jsonable(r.extra),
+    }
+
+
+def _load_tags(d: dict[str, Any]) -> TagResult:
+    return TagResult(
+        best_tag=d.get("best_tag"),
+        tags=_load_scores(d["tags"]),
+        selected=tuple(d.get("selected", ())),
+        segments=tuple(
+            WindowTags(
+                start_ms=w.get("start"),
+                end_ms=w.get("end"),
+                text=w.get("text", ""),
+                tags=_load_scores(w["tags"]),
+                selected=tuple(w.get("selected", ())),
+            )
+            for w in d.get("segments", ())
+        ),
+        threshold=float(d.get("threshold", 0.0)),
+        engine=str(d.get("engine", "")),
+        extra=dict(d.get("extra") or {}),
+    )
+
+
+def _jsonable(extra: dict[str, object]) -> dict[str, object]:
+    """Keep only the entries of ``extra`` that survive a JSON round trip."""
+    out: dict[str, object] = {}
+    for key, value in extra.items():
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            continue
+        out[str(key)] = value
+    return out
