@@ -23,8 +23,13 @@ def test_tag_text_and_transcript(jfk_flac: Path) -> None:
     assert len(r.tags) == 15
 
     t = earmark.transcribe(jfk_flac, ASROptions(model="tiny.en", beam_size=1))
-    r2 = earmark.tag(t, {"Politics": "Government, presidents and public service.",
-                         "Cooking": "Recipes, kitchens and food preparation."})
+    r2 = earmark.tag(
+        t,
+        {
+            "Politics": "Government, presidents and public service.",
+            "Cooking": "Recipes, kitchens and food preparation.",
+        },
+    )
     assert r2.tags[0].tag == "Politics"
     assert r2.segments and r2.segments[0].start_ms is not None
 

@@ -17,7 +17,9 @@ import yaml
 BIN = Path(sys.executable).parent / "earmark"
 
 
-def run(*args: str, stdin: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     return subprocess.run(
         [str(BIN), *args],
@@ -84,7 +86,16 @@ def test_tag_example_clip_json_shape(example_clip: Path) -> None:
     out = run("tag", str(example_clip), "--fast", "--tags", "media", "--format", "json", "-q")
     assert out.returncode == 0, out.stderr
     r = json.loads(out.stdout)
-    for key in ("file", "text", "language", "duration_ms", "best_tag", "tags", "selected", "segments"):
+    for key in (
+        "file",
+        "text",
+        "language",
+        "duration_ms",
+        "best_tag",
+        "tags",
+        "selected",
+        "segments",
+    ):
         assert key in r
     assert "council" in r["text"].lower()
     assert len(r["tags"]) == 15
@@ -114,7 +125,15 @@ def test_tag_text_and_stdin_support_preset() -> None:
     assert rec["best_tag"] == "Account Issues"
     assert rec["language"] is None and rec["duration_ms"] is None
 
-    out = run("tag", "-", "--tags", "support", "--format", "jsonl", stdin="I was charged twice on my last invoice.")
+    out = run(
+        "tag",
+        "-",
+        "--tags",
+        "support",
+        "--format",
+        "jsonl",
+        stdin="I was charged twice on my last invoice.",
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip())["best_tag"] == "Billing and Payments"
 
@@ -127,7 +146,9 @@ def test_tag_batch_keeps_going_and_resumes(tmp_path: Path, jfk_flac: Path) -> No
     (inputs / "note.txt").write_text("The election results and the new government policy on taxes.")
     out_dir = tmp_path / "out"
 
-    first = run("tag", str(inputs), "--fast", "--tags", "media", "--format", "json", "-o", str(out_dir))
+    first = run(
+        "tag", str(inputs), "--fast", "--tags", "media", "--format", "json", "-o", str(out_dir)
+    )
     assert first.returncode == 1  # one file failed
     assert "broken.mp3" in first.stderr
     done = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*.json"))
@@ -135,7 +156,9 @@ def test_tag_batch_keeps_going_and_resumes(tmp_path: Path, jfk_flac: Path) -> No
     assert json.loads((out_dir / "note.json").read_text())["best_tag"] == "Politics"
     stamp = (out_dir / "calls" / "jfk.json").stat().st_mtime_ns
 
-    again = run("tag", str(inputs), "--fast", "--tags", "media", "--format", "json", "-o", str(out_dir))
+    again = run(
+        "tag", str(inputs), "--fast", "--tags", "media", "--format", "json", "-o", str(out_dir)
+    )
     assert again.returncode == 1
     assert "2 skipped" in again.stderr
     assert (out_dir / "calls" / "jfk.json").stat().st_mtime_ns == stamp
