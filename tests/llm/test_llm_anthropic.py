@@ -5,12 +5,11 @@ from __future__ import annotations
 import threading
 
 import pytest
+from wire_servers import Reply, WireServer
 
 from earmark.errors import ContextLengthError, UpstreamError, UpstreamTimeoutError
 from earmark.llm import ChatRequest, Message, ProviderConfig
 from earmark.llm.anthropic import ANTHROPIC_VERSION, AnthropicProvider, map_stop_reason
-
-from wire_servers import Reply, WireServer
 
 
 def _message(text: str, stop_reason: str = "end_turn") -> dict[str, object]:
