@@ -71,6 +71,8 @@ class _LoadedModel:
     ctx: Any
     n_ctx: int
     lock: threading.Lock = field(default_factory=threading.Lock)
+    cached: list[int] = field(default_factory=list)
+    """The prompt tokens whose keys and values are in the cache (positions 0..n-1)."""
 
 
 def _load(path: str, threads: int, n_ctx: int) -> _LoadedModel:
@@ -173,11 +175,21 @@ class LocalProvider(Provider):
         return tokens
 
     def _prefill(self, m: _LoadedModel, tokens: Sequence[int]) -> None:
+        """Decode the prompt, reusing the cached prefix it shares with the previous one
+        (the same system prompt and tag list are cheap the second time)."""
         from cyllama.llama import llama_cpp as cy
 
-        m.ctx.kv_cache_clear()
-        for i in range(0, len(tokens), _N_BATCH):
+        keep = 0
+        limit = min(len(m.cached), len(tokens) - 1)
+        while keep < limit and m.cached[keep] == tokens[keep]:
+            keep += 1
+        if keep == 0 or not m.ctx.memory_seq_rm(0, keep, -1):
+            m.ctx.kv_cache_clear()
+            keep = 0
+        m.cached = []
+        for i in range(keep, len(tokens), _N_BATCH):
             m.ctx.decode(cy.llama_batch_get_one(list(tokens[i : i + _N_BATCH]), i))
+        m.cached = list(tokens)
 
     def _sampler(self, m: _LoadedModel, request: ChatRequest) -> Any:
         from cyllama.llama import llama_cpp as cy

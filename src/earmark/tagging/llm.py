@@ -38,6 +38,7 @@ from earmark.types import TagList, TagResult, TagScore, Transcript, WindowTags
 __all__ = ["DEFAULT_THRESHOLD", "LLMTagger", "LLMTaggerOptions"]
 
 DEFAULT_THRESHOLD = 0.5
+_WINDOW_TOKENS = 2048  # chat models take long windows; words and duration limit them first
 
 
 @dataclass(frozen=True)
@@ -270,4 +271,5 @@ def _windows(item: TagInput, options: TagOptions) -> list[tuple[int | None, int 
     """Time-stamped windows of a transcript, or word windows of plain text."""
     from earmark.tagging.windows import make_windows
 
-    return [(w.start_ms, w.end_ms, w.text) for w in make_windows(item, options)]
+    windows = make_windows(item, options, max_tokens=_WINDOW_TOKENS)
+    return [(w.start_ms, w.end_ms, w.text) for w in windows]
