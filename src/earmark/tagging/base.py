@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from earmark.types import TagList, TagResult, Transcript
 
-__all__ = ["TagOptions", "Tagger", "TagInput"]
+__all__ = ["TagInput", "TagOptions", "Tagger"]
 
 TagInput = Transcript | str
 """What can be tagged: a transcript (time-stamped windows) or plain text."""
