@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from earmark.asr.base import ASREngine, ASROptions, Device, TranscriptionInfo
-from earmark.asr.models import canonical_name, resolve_model
+from earmark.asr.models import EMBEDDED_MODELS, canonical_name, resolve_model
 from earmark.errors import EmptyMediaError, InputError, ModelError
 from earmark.types import SAMPLE_RATE, AudioData, Segment, Word
 
@@ -177,9 +177,12 @@ def _load(path: str, engine: FasterWhisperEngine, workers: int) -> Any:
             num_workers=workers,
         )
     except Exception as exc:  # CTranslate2 and the hub raise many unrelated types
+        hint = ""
+        if engine.name not in EMBEDDED_MODELS:
+            hint = "; embedded models that need no download: " + ", ".join(EMBEDDED_MODELS)
         raise ModelError(
             f"cannot load ASR model {engine.name!r} from {path} on {engine.device} "
-            f"({engine.compute_type}): {exc}"
+            f"({engine.compute_type}): {exc}{hint}"
         ) from exc
 
 

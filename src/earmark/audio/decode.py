@@ -47,6 +47,7 @@ Source = str | Path | bytes
 
 _SAMPLES_PER_MS = SAMPLE_RATE // 1000
 _MIN_CAPACITY = SAMPLE_RATE * 30
+_MAX_INITIAL_CAPACITY = SAMPLE_RATE * 3600  # trust a declared duration up to an hour, then grow
 _TEXT_FORMATS = frozenset({"tty"})  # ffmpeg reads *.txt as "ANSI art" video
 
 
@@ -80,7 +81,7 @@ def decode_audio(
     name = _describe(source)
     with _open(source, name) as container:
         stream = _audio_stream(container, name)
-        samples, stats = _decode_stream(container, stream, window, name)
+        samples, stats = _decode_stream(container, stream, window)
     if samples.size == 0:
         raise _nothing_decoded(name, stats, start_ms, end_ms)
     if stats.damage:
@@ -173,24 +174,27 @@ def _audio_stream(container: Any, name: str) -> Any:
 
 
 def _decode_stream(
-    container: Any, stream: Any, window: _Window, name: str
+    container: Any, stream: Any, window: _Window
 ) -> tuple[npt.NDArray[np.float32], _Stats]:
     """Decode, resample and keep ``window``."""
     buf = _Buffer(_estimate_samples(container, stream, window))
     pos = 0  # output samples produced so far (absolute position in the source)
     resampler = _Resampler()
     stats = _Stats()
-    for frame in _frames(container, stream, stats):
-        if frame is None:
-            stats.bad_packets += 1
-            continue
-        for chunk in resampler.push(frame):
-            pos = _keep(buf, chunk, pos, window)
-        if window.end is not None and pos >= window.end:
-            break
-    else:
-        for chunk in resampler.flush():
-            pos = _keep(buf, chunk, pos, window)
+    try:
+        for frame in _frames(container, stream, stats):
+            if frame is None:
+                stats.bad_packets += 1
+                continue
+            for chunk in resampler.push(frame):
+                pos = _keep(buf, chunk, pos, window)
+            if window.end is not None and pos >= window.end:
+                break
+        else:
+            for chunk in resampler.flush():
+                pos = _keep(buf, chunk, pos, window)
+    except (av.error.FFmpegError, ValueError) as exc:  # frames the resampler cannot take
+        stats.damage = getattr(exc, "strerror", None) or str(exc)
     stats.produced = pos
     return buf.finish(), stats
 
@@ -280,16 +284,18 @@ class _Buffer:
 
 
 def _estimate_samples(container: Any, stream: Any, window: _Window) -> int:
+    """Initial buffer size from the declared duration (it only has to be close)."""
     seconds = 0.0
     if stream.duration is not None and stream.time_base is not None:
         seconds = float(stream.duration * stream.time_base)
     elif container.duration is not None:
         seconds = container.duration / 1_000_000
-    total = int(seconds * SAMPLE_RATE) + SAMPLE_RATE  # a second of slack
+    if seconds <= 0 and window.end is None:
+        return _MIN_CAPACITY
+    total = int(seconds * SAMPLE_RATE) + SAMPLE_RATE if seconds > 0 else (window.end or 0)
     if window.end is not None:
-        total = min(total, window.end) if seconds > 0 else window.end
-    total -= window.start
-    return max(total, _MIN_CAPACITY) if seconds <= 0 else max(total, SAMPLE_RATE)
+        total = min(total, window.end)
+    return max(SAMPLE_RATE, min(total - window.start, _MAX_INITIAL_CAPACITY))
 
 
 def _nothing_decoded(
