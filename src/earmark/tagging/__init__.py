@@ -19,7 +19,7 @@ __all__ = [
     "presets",
 ]
 
-ENGINES: tuple[str, ...] = ("embedding",)
+ENGINES: tuple[str, ...] = ("embedding", "llm")
 """Tagging engines :func:`get_tagger` knows."""
 
 _EMBEDDING_MODELS = (None, "", "all-MiniLM-L6-v2", "minilm")
@@ -30,6 +30,8 @@ def get_tagger(engine: str = "embedding", model: str | None = None) -> Tagger:
     """The tagger for ``engine`` (cached: one per engine and model per process).
 
     ``embedding`` is MiniLM (``model`` may be ``None`` or ``"all-MiniLM-L6-v2"``).
+    ``llm`` asks a chat model routed like a gateway request (``model`` ``None`` =
+    ``EARMARK_LLM_TAG_MODEL``, the bundled local model by default).
     """
     if engine == "embedding":
         if model not in _EMBEDDING_MODELS:
@@ -39,4 +41,8 @@ def get_tagger(engine: str = "embedding", model: str | None = None) -> Tagger:
         from earmark.tagging.embedding import EmbeddingTagger
 
         return EmbeddingTagger()
+    if engine == "llm":
+        from earmark.tagging.llm import LLMTagger, LLMTaggerOptions
+
+        return LLMTagger(LLMTaggerOptions(model=model or None))
     raise InputError(f"unknown tagging engine {engine!r}; engines: {', '.join(ENGINES)}")
