@@ -251,3 +251,26 @@ def test_bearer_auth_and_models_without_key(live: LiveServer) -> None:
             "input_tokens",
             "output_tokens",
         }
+
+
+def test_custom_tags_with_the_llm_engine(
+    live: LiveServer, local_http: LocalHTTP, jfk_flac: Path
+) -> None:
+    tags = {
+        "Politics": "Government activities, policies, and political speeches.",
+        "Sports": "Athletic events, teams, and sports personalities.",
+    }
+    url = local_http.serve_file("/jfk-tags.flac", jfk_flac)
+    with live.client() as c:
+        created = c.post(
+            "/v2/transcript",
+            json={"audio_url": url, "custom_tags": {"tags": tags, "engine": "llm"}},
+        ).json()
+    done = live.wait(created["id"])
+    result = done["custom_tags_result"]
+    assert result["status"] == "success", result
+    assert result["engine"] == "llm"
+    assert set(result["summary"]) == set(tags) and result["best_tag"] in tags
+    assert result["results"] and all(
+        {label["label"] for label in window["labels"]} == set(tags) for window in result["results"]
+    )
