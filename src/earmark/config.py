@@ -99,6 +99,12 @@ class ServerSettings(BaseSettings):
     webhook_backoff_s: float = Field(
         1.0, description="Wait before the first webhook retry; doubles each retry (max 60 s)."
     )
+    custom_tags: str | None = Field(
+        None,
+        description="Tags for every transcript that does not set custom_tags itself (so "
+        "unchanged AssemblyAI clients get custom_tags_result): a preset name, a tag-list file, "
+        "or a JSON object of tag name -> description.",
+    )
 
 
 class LLMSettings(BaseSettings):

@@ -67,7 +67,9 @@ class LiveServer:
                 if body.get("status") in ("completed", "error"):
                     return body
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"transcript {transcript_id} stuck in {body.get('status')}")
+                    raise AssertionError(
+                        f"transcript {transcript_id} stuck in {body.get('status')}"
+                    )
                 time.sleep(0.05)
 
     def stop(self) -> None:
@@ -148,9 +150,9 @@ class LocalHTTP:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = _handle  # noqa: N815
+            do_GET = do_POST = _handle
 
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            def log_message(self, format: str, *args: Any) -> None:
                 pass
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _H)

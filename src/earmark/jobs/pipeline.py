@@ -52,6 +52,7 @@ class PipelineConfig:
     model_map: speech_models id -> local ASR model; unmapped ids use ``settings.asr.asr_model``.
     workers: transcription workers sharing each engine (sets the engine's parallelism).
     max_attempts: a job interrupted (process killed) this many times is failed.
+    default_custom_tags: ``custom_tags`` for requests that do not set it (``EARMARK_CUSTOM_TAGS``).
     """
 
     settings: Settings
@@ -59,6 +60,7 @@ class PipelineConfig:
     workers: int = 1
     model_map: dict[str, str] = field(default_factory=dict)
     max_attempts: int = 5
+    default_custom_tags: object = None
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,9 +26,8 @@ from earmark.storage.base import TopicsOutcome
 from earmark.tagging.base import TagOptions
 from earmark.types import Tag, TagList, Transcript
 
-__all__ = ["ENGINES", "TopicsRequest", "iab_tags", "parse_custom_tags", "run_topics"]
+__all__ = ["TopicsRequest", "default_tags_spec", "iab_tags", "parse_custom_tags", "run_topics"]
 
-ENGINES = ("embedding", "llm")
 _SETTINGS_KEYS = frozenset({"tags", "threshold", "engine", "model"})
 
 
@@ -89,9 +89,31 @@ def _threshold(raw: object) -> float | None:
 
 
 def _engine(raw: object) -> str:
+    from earmark.tagging import ENGINES
+
     if raw not in ENGINES:
         raise InputError(f"custom_tags.engine must be one of {', '.join(ENGINES)}, not {raw!r}")
     return str(raw)
+
+
+def default_tags_spec(setting: str | None) -> object:
+    """The value of ``EARMARK_CUSTOM_TAGS`` as a ``custom_tags`` field: a JSON object is
+    decoded, anything else (a preset name or a tag-list file) is kept as a string.
+    Raises :class:`InputError` when it cannot be used."""
+    if setting is None or not setting.strip():
+        return None
+    text = setting.strip()
+    spec: object = text
+    if text.startswith("{"):
+        try:
+            spec = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"EARMARK_CUSTOM_TAGS is not valid JSON: {exc}") from exc
+    try:
+        parse_custom_tags(spec)
+    except EarmarkError as exc:
+        raise InputError(f"EARMARK_CUSTOM_TAGS: {exc.message}") from exc
+    return spec
 
 
 @functools.cache

@@ -99,6 +99,9 @@ async def create_transcript(
             f"Transcript creation error, audio_url must be an http or https URL, not {audio_url!r}"
         )
     echo = params.model_dump(include=set(ECHO_FIELDS), exclude_none=True)
+    default_tags = services.pipeline.config.default_custom_tags
+    if default_tags is not None and "custom_tags" not in params.model_fields_set:
+        echo["custom_tags"] = default_tags  # EARMARK_CUSTOM_TAGS; an explicit null opts out
     await run_in_threadpool(_validate, services, echo)
     job = JobRecord(
         id=str(uuid.uuid4()),

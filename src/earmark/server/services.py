@@ -18,6 +18,7 @@ from earmark.jobs.base import JobQueue
 from earmark.jobs.fetch import FetchOptions
 from earmark.jobs.local import LocalQueue
 from earmark.jobs.pipeline import Pipeline, PipelineConfig, parse_model_map
+from earmark.jobs.topics import default_tags_spec
 from earmark.jobs.webhooks import WebhookOptions, WebhookSender
 from earmark.storage import JobRecord, TranscriptStore, open_store
 from earmark.storage.files import FileStore
@@ -102,6 +103,7 @@ def build_services(settings: Settings | None = None) -> Services:
         ),
         workers=workers,
         model_map=parse_model_map(srv.speech_model_map),
+        default_custom_tags=default_tags_spec(srv.custom_tags),
     )
     webhooks = WebhookSender(
         store,

@@ -1,0 +1,189 @@
+"""Server-side requests (address guard, downloads), request options and text formatting."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from earmark.config import ASRSettings, Settings
+from earmark.errors import DownloadError, InputError, TagListError
+from earmark.jobs.fetch import FetchOptions, download, resolve_target
+from earmark.jobs.pipeline import PipelineConfig, job_options, parse_model_map
+from earmark.jobs.textform import plain_text
+from earmark.jobs.topics import default_tags_spec, humanize_label, iab_tags, parse_custom_tags
+from earmark.storage.files import FileStore
+from earmark.types import Segment, Transcript, Word
+
+PRIVATE = [
+    "http://127.0.0.1/a.mp3",
+    "http://localhost:8000/a.mp3",
+    "http://10.1.2.3/a.mp3",
+    "http://192.168.0.10/a.mp3",
+    "http://172.16.5.5/a.mp3",
+    "http://169.254.169.254/latest/meta-data",
+    "http://[::1]/a.mp3",
+    "http://[::ffff:127.0.0.1]/a.mp3",
+    "http://[fe80::1]/a.mp3",
+    "http://0.0.0.0/a.mp3",
+    "http://100.64.0.1/a.mp3",
+]
+
+
+@pytest.mark.parametrize("url", PRIVATE)
+def test_private_targets_are_refused(url: str) -> None:
+    with pytest.raises(DownloadError, match="EARMARK_ALLOW_PRIVATE_URLS=1"):
+        resolve_target(url, allow_private=False)
+    assert resolve_target(url, allow_private=True).url.host  # allowed when configured
+
+
+def test_public_literal_is_pinned_with_host_header() -> None:
+    target = resolve_target("https://93.184.215.14:8443/a.mp3?x=1", allow_private=False)
+    assert target.url.host == "93.184.215.14" and target.url.query == b"x=1"
+    assert target.headers == {"Host": "93.184.215.14:8443"}
+    assert target.extensions == {"sni_hostname": "93.184.215.14"}
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/a", "file:///etc/passwd", "http:///nohost"])
+def test_bad_urls(url: str) -> None:
+    with pytest.raises(DownloadError):
+        resolve_target(url, allow_private=True)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    routes: ClassVar[dict[str, tuple[int, dict[str, str], bytes]]] = {}
+
+    def do_GET(self) -> None:
+        status, headers, body = self.routes.get(self.path, (404, {}, b"nope"))
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def origin() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    _Handler.routes = {
+        "/a.bin": (200, {}, b"x" * 5000),
+        "/moved": (302, {"Location": "/a.bin"}, b""),
+        "/loop": (302, {"Location": "/loop"}, b""),
+        "/empty": (200, {}, b""),
+    }
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+def _fetch(url: str, tmp_path: Path, **opts: Any) -> bytes:
+    files = FileStore(tmp_path)
+    options = FetchOptions(max_bytes=opts.pop("max_bytes", 10_000), allow_private=True, **opts)
+    with files.download_writer("d", options.max_bytes) as w:
+        download(url, w, options)
+        return w.commit().read_bytes()
+
+
+def test_download_follows_redirects(origin: str, tmp_path: Path) -> None:
+    assert _fetch(origin + "/moved", tmp_path) == b"x" * 5000
+
+
+@pytest.mark.parametrize(
+    ("path", "opts", "reason"),
+    [
+        ("/missing", {}, "the server answered HTTP 404"),
+        ("/loop", {"max_redirects": 2}, "more than 2 redirects"),
+        ("/empty", {}, "empty file"),
+        ("/a.bin", {"max_bytes": 1000}, "over the limit"),
+    ],
+)
+def test_download_errors_say_why(
+    origin: str, tmp_path: Path, path: str, opts: dict[str, Any], reason: str
+) -> None:
+    with pytest.raises(DownloadError) as info:
+        _fetch(origin + path, tmp_path, **opts)
+    assert info.value.message.startswith(f"Download error, unable to download {origin}{path}: ")
+    assert reason in info.value.message
+    assert list((tmp_path / "tmp").iterdir()) == []  # partial files are removed
+
+
+def _config(**kw: Any) -> PipelineConfig:
+    settings = Settings(asr=ASRSettings(asr_model="base"))
+    return PipelineConfig(settings=settings, fetch=FetchOptions(max_bytes=1), **kw)
+
+
+def test_job_options_resolve_models_and_language() -> None:
+    config = _config(model_map=parse_model_map("universal-3-pro=tiny.en, best=base"))
+    opts = job_options({"speech_models": ["nope", "universal-3-pro"]}, config)
+    assert opts.model == "tiny.en" and opts.language == "en_us"
+    assert job_options({"speech_models": ["other"]}, config).model == "base"
+    assert job_options({"language_detection": True, "language_code": "de"}, config).language is None
+    assert job_options(
+        {"keyterms_prompt": ["earmark"], "word_boost": ["SQLite"]}, config
+    ).prompt == ("earmark, SQLite")
+    with pytest.raises(InputError, match="audio_end_at"):
+        job_options({"audio_start_from": 500, "audio_end_at": 100}, config)
+    with pytest.raises(InputError):
+        parse_model_map("no-equals-sign")
+
+
+def test_custom_tags_forms() -> None:
+    by_preset = parse_custom_tags("media")
+    assert len(by_preset.tags.tags) >= 10 and by_preset.threshold is None
+    inline = parse_custom_tags({"Billing": "Invoices and payments", "Outage": "Service down"})
+    assert inline.tags.names == ("Billing", "Outage")
+    settings = parse_custom_tags({"tags": {"A": "about a", "B": "about b"}, "threshold": 0.4})
+    assert settings.tags.names == ("A", "B") and settings.threshold == 0.4
+    one_tag_named_tags = parse_custom_tags({"tags": "labels and tags"})
+    assert one_tag_named_tags.tags.names == ("tags",)
+    with pytest.raises(InputError, match="threshold"):
+        parse_custom_tags({"tags": {"A": "a"}, "threshold": 3})
+    with pytest.raises(InputError, match="engine"):
+        parse_custom_tags({"tags": {"A": "a"}, "engine": "magic"})
+    with pytest.raises(TagListError):
+        parse_custom_tags("no-such-preset")
+    assert default_tags_spec('{"A": "about a"}') == {"A": "about a"}
+    assert default_tags_spec(None) is None
+    with pytest.raises(InputError, match="EARMARK_CUSTOM_TAGS"):
+        default_tags_spec("{not json")
+
+
+def test_iab_labels() -> None:
+    labels = iab_tags().names
+    assert len(labels) == len(set(labels)) > 400
+    assert "Technology&Computing>Computing>ComputerNetworking" in labels
+    assert "NewsAndPolitics>Politics>Elections" in labels
+    assert all(" " not in lb and lb[0].isupper() for lb in labels)
+    assert humanize_label("Technology&Computing>Computing>ComputerNetworking") == (
+        "Technology & Computing: Computing: Computer Networking"
+    )
+
+
+def test_plain_text() -> None:
+    words = (
+        Word("Hello,", 0, 1, 0.9),
+        Word("World!", 2, 3, 0.9),
+        Word("—", 4, 5, 0.9),
+        Word("don't", 6, 7, 1.0),
+    )
+    t = Transcript(
+        "Hello, World! — don't", (Segment(0, 0, 7, "Hello, World! — don't", words),), "en", 1.0, 7
+    )
+    assert plain_text(t, punctuate=True, format_text=True) is t
+    p = plain_text(t, punctuate=False, format_text=True)
+    assert p.text == "Hello World don't" and [w.text for w in p.words] == [
+        "Hello",
+        "World",
+        "don't",
+    ]
+    assert plain_text(t, punctuate=True, format_text=False).text == "hello, world! — don't"
