@@ -1,0 +1,405 @@
+"""The multi-machine job queue: procrastinate on the PostgreSQL database of the store.
+
+Job ids travel as procrastinate jobs (queue ``earmark-transcripts``); the store stays the
+source of truth, and every handler is idempotent by job id (the store's compare-and-set
+``claim``/``finish``), so the queue's at-least-once delivery stores each outcome once.
+
+- **Enqueue is transactional**: the queue registers a create hook on
+  :class:`~earmark.storage.postgres.PostgresStore`, so ``POST /v2/transcript`` inserts the
+  transcript row and its procrastinate job in one transaction. The route's later
+  ``enqueue()`` call finds the id already deferred and does nothing.
+- **Killed workers**: every worker process beats (procrastinate heartbeats, every
+  ``stalled_after_s / 4``); a sweeper in every worker process looks every beat for jobs
+  whose worker has been silent for ``stalled_after_s``, puts the transcript back to
+  ``queued`` and the job back to ``todo`` in one transaction, under an advisory lock so
+  two sweepers never retry the same job twice.
+- **Webhooks** are procrastinate jobs too (queue ``earmark-webhooks``, one lock per
+  transcript, so one delivery runs at a time across all machines): deferred by the
+  transcript job once the outcome is stored, so a worker killed between storing and
+  notifying still leads to one delivery.
+- **Uploads** stored in the database are copied to the worker's cache folder before the
+  pipeline runs and removed after (see :meth:`PostgresStore.materialize_upload`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import procrastinate
+from procrastinate import exceptions as pexc
+from procrastinate.manager import JobManager
+
+from earmark.config import ServerSettings
+from earmark.errors import InputError
+from earmark.jobs.base import JobHandler, JobQueue
+from earmark.jobs.webhooks import WebhookOptions, WebhookSender
+from earmark.storage.base import TranscriptStore
+from earmark.storage.pg_migrations import migrate_procrastinate
+from earmark.storage.postgres import PostgresStore
+
+__all__ = [
+    "TASK_TRANSCRIBE",
+    "TASK_WEBHOOK",
+    "TRANSCRIPTS_QUEUE",
+    "WEBHOOKS_QUEUE",
+    "ProcrastinateOptions",
+    "ProcrastinateQueue",
+    "QueuedWebhooks",
+    "build_procrastinate",
+]
+
+log = logging.getLogger("earmark.jobs")
+
+TRANSCRIPTS_QUEUE = "earmark-transcripts"
+WEBHOOKS_QUEUE = "earmark-webhooks"
+TASK_TRANSCRIBE = "earmark.transcribe"
+TASK_WEBHOOK = "earmark.webhook"
+_RETRY = procrastinate.RetryStrategy(max_attempts=6, exponential_wait=2)
+
+
+@dataclass(frozen=True)
+class ProcrastinateOptions:
+    """How this process takes part in the queue.
+
+    workers: transcription jobs this process runs at once (0 = none: enqueue only).
+    webhook_workers: webhook deliveries this process runs at once (with ``workers > 0``).
+    stalled_after_s: a job whose worker sent no heartbeat for this long is run again.
+    grace_s: on stop, how long to wait for running jobs (``None``: until they end).
+    max_connections: size of the worker's own connection pool.
+    """
+
+    workers: int = 1
+    webhook_workers: int = 2
+    stalled_after_s: float = 20.0
+    grace_s: float | None = None
+    max_connections: int = 4
+
+    @property
+    def heartbeat_s(self) -> float:
+        """Heartbeat (and sweep, and fallback poll) interval: a quarter of the stall window."""
+        return max(0.2, self.stalled_after_s / 4)
+
+
+class ProcrastinateQueue(JobQueue):
+    """procrastinate on the store's database (see the module docstring)."""
+
+    def __init__(self, store: PostgresStore, options: ProcrastinateOptions) -> None:
+        self.store = store
+        self.options = options
+        with store.connection() as conn:
+            migrate_procrastinate(conn, store.schema)
+        connector = procrastinate.PsycopgConnector(
+            conninfo=store.options.url,
+            kwargs=store.options.connect_kwargs(),
+            min_size=1,
+            max_size=max(2, options.max_connections),
+        )
+        self.app = procrastinate.App(connector=connector)
+        self.app.task(name=TASK_TRANSCRIBE, queue=TRANSCRIPTS_QUEUE, retry=_RETRY)(
+            self._run_transcript
+        )
+        self.app.task(name=TASK_WEBHOOK, queue=WEBHOOKS_QUEUE, retry=_RETRY)(self._run_webhook)
+        # defers made on the store's own connections (inside its transactions)
+        self._deferrer = JobManager(procrastinate.SyncPsycopgConnector())
+        self._in_tx: set[str] = set()
+        self._lock = threading.Lock()
+        self._handler: JobHandler | None = None
+        self.webhooks: WebhookSender | None = None
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+        store.add_create_hook(self._defer_in_transaction)
+
+    # -- JobQueue -------------------------------------------------------------------
+
+    def start(self, handler: JobHandler) -> None:
+        """Run workers in a background thread (``workers > 0``); otherwise only enqueue.
+
+        Nothing is reset here: jobs other processes are running stay theirs; jobs of
+        dead workers are recovered by the sweeper of any running worker.
+        """
+        self._handler = handler
+        if self.options.workers < 1 or self._thread is not None:
+            return
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self._main(signals=False)),
+            name="earmark-procrastinate",
+            daemon=True,
+        )
+        self._thread.start()
+        self._ready.wait(30)
+
+    def run(self, handler: JobHandler) -> None:
+        """Run workers in the foreground until SIGTERM or SIGINT (``earmark worker``).
+
+        The first signal stops taking jobs and waits for running ones (up to
+        ``grace_s``); a second one exits at once (the sweeper re-runs those jobs).
+        """
+        self._handler = handler
+        asyncio.run(self._main(signals=True))
+
+    def enqueue(self, job_id: str) -> None:
+        with self._lock:
+            if job_id in self._in_tx:
+                self._in_tx.discard(job_id)
+                return  # deferred in the transaction that stored it
+        with self.store.connection() as conn:
+            self._defer(conn, TASK_TRANSCRIBE, job_id)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        loop, stop, thread = self._loop, self._stop, self._thread
+        if loop is not None and stop is not None and thread is not None:
+            with contextlib.suppress(RuntimeError):  # loop already closed
+                loop.call_soon_threadsafe(stop.set)
+            thread.join(timeout)
+        self._thread = None
+
+    def pending(self) -> int:
+        with self.store.connection() as conn:
+            row = conn.execute(
+                "SELECT count(*) AS n FROM procrastinate_jobs "
+                "WHERE status = 'todo' AND queue_name = %s",
+                (TRANSCRIPTS_QUEUE,),
+            ).fetchone()
+        return int(row["n"]) if row is not None else 0
+
+    # -- deferring ------------------------------------------------------------------
+
+    def defer_webhook(self, job_id: str) -> None:
+        """Schedule the delivery of a transcript's webhook (no-op if one is waiting)."""
+        with self.store.connection() as conn:
+            self._defer(conn, TASK_WEBHOOK, job_id)
+
+    def _defer_in_transaction(self, conn: Any, job: Any) -> None:
+        self._defer(conn, TASK_TRANSCRIBE, job.id)
+        with self._lock:
+            self._in_tx.add(job.id)
+
+    def _defer(self, conn: Any, task_name: str, job_id: str) -> None:
+        """Insert a procrastinate job on ``conn``; at most one waits per (task, transcript)."""
+        key = f"{task_name}:{job_id}"
+        job = (
+            self.app.tasks[task_name]
+            .configure(
+                task_kwargs={"job_id": job_id},
+                queueing_lock=key,
+                lock=key if task_name == TASK_WEBHOOK else None,
+            )
+            .job
+        )
+        try:
+            with conn.transaction():  # a savepoint inside the caller's transaction
+                self._deferrer.defer_job(job, connection=conn)
+        except pexc.AlreadyEnqueued:
+            pass  # one is already waiting: it will do the work
+
+    # -- tasks ----------------------------------------------------------------------
+
+    def _run_transcript(self, job_id: str) -> None:
+        handler = self._handler
+        if handler is None:
+            raise RuntimeError("the queue was started without a handler")
+        job = self.store.get(job_id)
+        if job is None:
+            return
+        cached = None
+        if job.upload_id and job.status == "queued":
+            try:
+                cached = self.store.materialize_upload(job.upload_id)
+            except Exception:  # the pipeline then reports the missing upload
+                log.exception("transcript %s: could not copy upload %s", job_id, job.upload_id)
+        try:
+            handler(job_id)
+        except Exception:
+            self.store.requeue(job_id)  # runnable again for procrastinate's retry
+            raise
+        finally:
+            if cached is not None and job.upload_id:
+                self.store.evict_upload(job.upload_id)
+        done = self.store.get(job_id)
+        if done is not None and done.webhook_state == "pending":
+            self.defer_webhook(job_id)
+
+    def _run_webhook(self, job_id: str) -> None:
+        sender = self.webhooks
+        if sender is None:
+            raise RuntimeError("no webhook sender: build the queue with build_procrastinate()")
+        sender.deliver(job_id)
+        job = self.store.get(job_id)
+        if job is not None and job.webhook_state == "pending":
+            self.defer_webhook(job_id)  # interrupted by a stop: continue elsewhere
+
+    # -- workers and the sweeper ----------------------------------------------------
+
+    async def _main(self, *, signals: bool) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        opts = self.options
+        threads = max(1, opts.workers) + max(1, opts.webhook_workers) + 2
+        self._loop.set_default_executor(ThreadPoolExecutor(threads, "earmark-job"))
+        if signals:
+            self._install_signals()
+        common: dict[str, Any] = {
+            "install_signal_handlers": False,
+            "update_heartbeat_interval": opts.heartbeat_s,
+            "stalled_worker_timeout": opts.stalled_after_s,
+            "fetch_job_polling_interval": opts.heartbeat_s,
+            "abort_job_polling_interval": max(opts.heartbeat_s, 5.0),
+            "shutdown_graceful_timeout": opts.grace_s,
+            "delete_jobs": "successful",
+        }
+        async with self.app.open_async():
+            tasks = [
+                asyncio.create_task(
+                    self.app.run_worker_async(
+                        queues=[TRANSCRIPTS_QUEUE],
+                        concurrency=max(1, opts.workers),
+                        name="earmark-transcripts",
+                        **common,
+                    )
+                ),
+                asyncio.create_task(
+                    self.app.run_worker_async(
+                        queues=[WEBHOOKS_QUEUE],
+                        concurrency=max(1, opts.webhook_workers),
+                        name="earmark-webhooks",
+                        **common,
+                    )
+                ),
+                asyncio.create_task(self._sweep_forever()),
+            ]
+            self._ready.set()
+            await self._stop.wait()
+            sender = self.webhooks
+            if isinstance(sender, QueuedWebhooks):
+                sender.interrupt()  # retry sleeps end now; deliveries continue elsewhere
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._loop = None
+
+    def _install_signals(self) -> None:
+        loop, stop = self._loop, self._stop
+        assert loop is not None and stop is not None
+
+        def _on_signal(signum: int) -> None:
+            if stop.is_set():
+                log.warning("second %s: exiting now", signal.Signals(signum).name)
+                os._exit(128 + signum)
+            log.warning(
+                "%s: finishing running jobs, then exiting (send it again to exit now)",
+                signal.Signals(signum).name,
+            )
+            stop.set()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, _on_signal, signum)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                retried = await asyncio.to_thread(self.sweep)
+                if retried:
+                    log.warning("re-queued %d job(s) of stalled workers: %s", len(retried), retried)
+            except Exception:  # a database hiccup must not stop the worker
+                log.exception("stalled-job sweep failed")
+            await asyncio.sleep(self.options.heartbeat_s)
+
+    def sweep(self) -> list[str]:
+        """Retry the jobs of workers silent for ``stalled_after_s``; returns the transcript
+        (or webhook) ids retried. One sweeper at a time (advisory lock), one transaction."""
+        with self.store.connection() as conn, conn.transaction():
+            got = conn.execute(
+                "SELECT pg_try_advisory_xact_lock(hashtext(%s)) AS ok",
+                (f"earmark-sweep:{self.store.schema}",),
+            ).fetchone()
+            if got is None or not got["ok"]:
+                return []
+            rows = conn.execute(
+                "SELECT j.id, j.queue_name, j.task_name, j.args FROM procrastinate_jobs j "
+                "LEFT JOIN procrastinate_workers w ON w.id = j.worker_id "
+                "WHERE j.status = 'doing' AND j.queue_name = ANY(%s) AND (w.id IS NULL "
+                "OR w.last_heartbeat < now() - make_interval(secs => %s)) "
+                "FOR UPDATE OF j SKIP LOCKED",
+                ([TRANSCRIPTS_QUEUE, WEBHOOKS_QUEUE], self.options.stalled_after_s),
+            ).fetchall()
+            retried: list[str] = []
+            for row in rows:
+                job_id = str((row["args"] or {}).get("job_id", ""))
+                if row["task_name"] == TASK_TRANSCRIBE and job_id:
+                    conn.execute(
+                        "UPDATE transcripts SET status = 'queued' "
+                        "WHERE id = %s AND status = 'processing' AND NOT deleted",
+                        (job_id,),
+                    )
+                conn.execute(
+                    "SELECT procrastinate_retry_job_v2(%s, now(), NULL, NULL, NULL)", (row["id"],)
+                )
+                conn.execute(  # wake idle workers now rather than at their next poll
+                    "SELECT pg_notify(%s, %s)",
+                    (
+                        f"procrastinate_queue_v1#{row['queue_name']}",
+                        json.dumps({"type": "job_inserted", "job_id": row["id"]}),
+                    ),
+                )
+                retried.append(job_id)
+            return retried
+
+
+class QueuedWebhooks(WebhookSender):
+    """Webhook delivery through the procrastinate queue, for every server and worker.
+
+    :meth:`deliver` (inherited) runs inside a procrastinate job on some worker; the
+    transcript job defers that job once the outcome is stored, so :meth:`submit` has
+    nothing to do. :meth:`start` re-defers any webhook left pending (at most one job
+    waits per transcript), which is harmless when one is already running.
+    """
+
+    def __init__(self, store: PostgresStore, options: WebhookOptions, queue: ProcrastinateQueue):
+        super().__init__(store, options, threads=1)
+        self.queue = queue
+        queue.webhooks = self
+
+    def start(self) -> None:
+        for job_id in self.store.pending_webhooks():
+            self.queue.defer_webhook(job_id)
+
+    def submit(self, job_id: str) -> None:
+        """No-op: the transcript job defers its webhook job itself (see the class doc)."""
+
+    def interrupt(self) -> None:
+        """End retry waits now (the job re-defers itself for another worker)."""
+        self._stop.set()
+
+
+def build_procrastinate(
+    store: TranscriptStore, settings: ServerSettings, workers: int, webhooks: WebhookOptions
+) -> tuple[ProcrastinateQueue, QueuedWebhooks]:
+    """The queue and webhook sender of a server (or worker) on PostgreSQL.
+
+    ``workers`` transcription jobs run in this process when ``settings.run_workers``;
+    otherwise the process only enqueues (``earmark worker`` processes run the jobs).
+    """
+    if not isinstance(store, PostgresStore):
+        raise InputError(
+            "EARMARK_QUEUE=procrastinate needs PostgreSQL: set EARMARK_DATABASE_URL="
+            "postgresql://user@host/dbname (or use EARMARK_QUEUE=local)"
+        )
+    queue = ProcrastinateQueue(
+        store,
+        ProcrastinateOptions(
+            workers=workers if settings.run_workers else 0,
+            stalled_after_s=settings.stalled_after_s,
+        ),
+    )
+    return queue, QueuedWebhooks(store, webhooks, queue)
