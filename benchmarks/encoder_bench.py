@@ -75,6 +75,7 @@ def worker(kind: str, texts_file: str, out_file: str, threads: int) -> None:
 
         def encode(batch: list[str], bs: int = 32) -> np.ndarray:
             return enc.encode(batch)
+
     load_s = time.perf_counter() - t0
     encode(["warm up"])
     result: dict[str, object] = {"load_s": load_s}
@@ -106,13 +107,17 @@ def du_mb(paths: list[Path]) -> float:
 def site_packages(python: str) -> Path:
     out = subprocess.run(
         [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return Path(out.stdout.strip())
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--torch-python", help="python of a venv with torch + sentence-transformers")
     ap.add_argument("--backends", default="onnx,numpy", help="earmark backends to run")
     ap.add_argument("--short", type=int, default=256, help="number of short texts (AG News)")
@@ -140,29 +145,54 @@ def main() -> None:
         out = str(tmp / f"{kind}.npz")
         env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
         subprocess.run(
-            [python, __file__, "--worker", kind, "--texts", str(tmp / "texts.json"), "--out", out,
-             "--threads", str(args.threads)],
-            check=True, env=env,
+            [
+                python,
+                __file__,
+                "--worker",
+                kind,
+                "--texts",
+                str(tmp / "texts.json"),
+                "--out",
+                out,
+                "--threads",
+                str(args.threads),
+            ],
+            check=True,
+            env=env,
         )
         results[kind] = json.loads(Path(out + ".json").read_text())
         embs[kind] = dict(np.load(out))
     ref = "st" if "st" in embs else runs[0][0]
-    print(f"texts: {args.short} short (AG News), {args.long} long (BBC, truncated at 256 word pieces); "
-          f"{args.threads} threads; agreement vs {ref}")
-    print("| encoder | load s | short ms/text batched | short ms single | long ms/text batched "
-          "| long ms single | peak RSS MB | max abs diff short / long |")
+    print(
+        f"texts: {args.short} short (AG News), {args.long} long (BBC, truncated at 256 word pieces); "
+        f"{args.threads} threads; agreement vs {ref}"
+    )
+    print(
+        "| encoder | load s | short ms/text batched | short ms single | long ms/text batched "
+        "| long ms single | peak RSS MB | max abs diff short / long |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for kind, r in results.items():
-        diff = " / ".join(f"{np.abs(embs[kind][n] - embs[ref][n]).max():.1e}" for n in ("short", "long"))
-        print(f"| {kind} | {r['load_s']:.2f} | {r['short_batched_ms']:.2f} | {r['short_single_ms']:.2f} | "
-              f"{r['long_batched_ms']:.2f} | {r['long_single_ms']:.2f} | {r['peak_rss_mb']:.0f} | {diff} |")
+        diff = " / ".join(
+            f"{np.abs(embs[kind][n] - embs[ref][n]).max():.1e}" for n in ("short", "long")
+        )
+        print(
+            f"| {kind} | {r['load_s']:.2f} | {r['short_batched_ms']:.2f} | {r['short_single_ms']:.2f} | "
+            f"{r['long_batched_ms']:.2f} | {r['long_single_ms']:.2f} | {r['peak_rss_mb']:.0f} | {diff} |"
+        )
     sp = site_packages(sys.executable)
     ours = ["onnxruntime", "tokenizers", "safetensors", "numpy", "numpy.libs"]
-    print(f"install size (earmark onnx path, already needed by faster-whisper except safetensors): "
-          f"{du_mb([sp / p for p in ours]):.0f} MB ({', '.join(ours)})")
+    print(
+        f"install size (earmark onnx path, already needed by faster-whisper except safetensors): "
+        f"{du_mb([sp / p for p in ours]):.0f} MB ({', '.join(ours)})"
+    )
     if args.torch_python:
         tsp = site_packages(args.torch_python)
-        theirs = [p for p in tsp.iterdir() if p.name.split("-")[0].split(".")[0] not in ("pip", "setuptools")]
+        theirs = [
+            p
+            for p in tsp.iterdir()
+            if p.name.split("-")[0].split(".")[0] not in ("pip", "setuptools")
+        ]
         print(f"install size (torch venv, everything): {du_mb(theirs):.0f} MB")
 
 

@@ -25,7 +25,6 @@ ENGINES: tuple[str, ...] = ("embedding", "llm")
 _EMBEDDING_MODELS = (None, "", "all-MiniLM-L6-v2", "minilm")
 
 
-@functools.lru_cache(maxsize=16)
 def get_tagger(engine: str = "embedding", model: str | None = None) -> Tagger:
     """The tagger for ``engine`` (cached: one per engine and model per process).
 
@@ -33,6 +32,13 @@ def get_tagger(engine: str = "embedding", model: str | None = None) -> Tagger:
     ``llm`` asks a chat model routed like a gateway request (``model`` ``None`` =
     ``EARMARK_LLM_TAG_MODEL``, the bundled local model by default).
     """
+    if engine == "embedding" and model in _EMBEDDING_MODELS:
+        model = None  # every spelling of the default shares one cached tagger
+    return _get_tagger(engine, model)
+
+
+@functools.lru_cache(maxsize=16)
+def _get_tagger(engine: str, model: str | None) -> Tagger:
     if engine == "embedding":
         if model not in _EMBEDDING_MODELS:
             raise InputError(

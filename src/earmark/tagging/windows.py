@@ -127,16 +127,23 @@ def _pack(units: list[_Unit], options: TagOptions, max_content: int) -> list[Win
     if cur:
         groups.append(cur)
     # Fold a tiny tail (under a quarter of a window) into the window before it when it fits.
-    if len(groups) > 1:
-        tail, prev = groups[-1], groups[-2]
-        tail_words = sum(u.words for u in tail)
-        if (
-            tail_words * 4 < options.window_words
-            and sum(u.tokens for u in tail + prev) <= max_content
-            and sum(u.words for u in tail + prev) <= options.window_words * 5 // 4
-        ):
-            groups[-2:] = [prev + tail]
+    if len(groups) > 1 and _foldable(groups[-2], groups[-1], options, max_content):
+        groups[-2:] = [groups[-2] + groups[-1]]
     return [Window(g[0].start_ms, g[-1].end_ms, " ".join(u.text for u in g)) for g in groups]
+
+
+def _foldable(prev: list[_Unit], tail: list[_Unit], options: TagOptions, max_content: int) -> bool:
+    both = prev + tail
+    words = sum(u.words for u in both)
+    if sum(u.tokens for u in both) > max_content or words > options.window_words * 5 // 4:
+        return False
+    tail_words = sum(u.words for u in tail)
+    start, end, tail_start = prev[0].start_ms, tail[-1].end_ms, tail[0].start_ms
+    if start is None or end is None or tail_start is None:
+        return tail_words * 4 < options.window_words
+    if end - start > options.window_ms * 5 // 4:
+        return False
+    return tail_words * 4 < options.window_words or (end - tail_start) * 4 < options.window_ms
 
 
 def _transcript_pieces(

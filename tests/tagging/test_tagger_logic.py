@@ -1,0 +1,131 @@
+"""The embedding tagger's logic (background prior, threshold, caching, windows) with a fake encoder."""
+
+from __future__ import annotations
+
+import pytest
+from tagging_fakes import KeywordEncoder
+
+from earmark.errors import InputError
+from earmark.tagging import ENGINES, get_tagger, load_tags
+from earmark.tagging.base import TagOptions
+from earmark.tagging.embedding import EmbeddingConfig, EmbeddingTagger, taglist_key
+from earmark.types import Segment, Transcript
+
+TAGS = load_tags(
+    {"Sports": "sport team goal", "Politics": "vote election senate", "Money": "money bank"}
+)
+
+
+@pytest.fixture()
+def tagger() -> EmbeddingTagger:
+    return EmbeddingTagger(KeywordEncoder())
+
+
+def test_ranks_all_tags_and_selects_over_threshold(tagger: EmbeddingTagger) -> None:
+    result = tagger.tag("The team scored a goal in the sport final", TAGS)
+    assert result.best_tag == "Sports"
+    assert result.tags[0].tag == "Sports" and len(result.tags) == 3
+    assert all(0.0 <= s.relevance <= 1.0 for s in result.tags)
+    assert result.tags[0].relevance > result.tags[1].relevance
+    assert result.selected == tuple(s.tag for s in result.tags if s.relevance >= result.threshold)
+    assert result.threshold == 0.5 and result.engine == "embedding"
+
+
+def test_neutral_talk_fits_no_tag(tagger: EmbeddingTagger) -> None:
+    result = tagger.tag("okay hello okay", TAGS)
+    assert result.best_tag is None and result.selected == ()
+    assert all(s.relevance < 0.5 for s in result.tags)
+    # threshold 0 always picks the top-ranked tag
+    assert tagger.tag("okay hello okay", TAGS, TagOptions(threshold=0.0)).best_tag is not None
+
+
+def test_background_is_removed_per_text(tagger: EmbeddingTagger) -> None:
+    import numpy as np
+
+    cos = np.array([[0.30, 0.10]], dtype=np.float32)
+    low = tagger.relevance(cos, np.array([0.0], dtype=np.float32))
+    high = tagger.relevance(cos, np.array([0.5], dtype=np.float32))
+    assert (high < low).all()
+    c = tagger.config
+    at_center = tagger.relevance(
+        np.array([[c.center + 0.2]], dtype=np.float32), np.array([0.2], dtype=np.float32)
+    )
+    assert at_center[0, 0] == pytest.approx(0.5)
+
+
+def test_threshold_validation(tagger: EmbeddingTagger) -> None:
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(InputError, match="threshold"):
+            tagger.tag("goal", TAGS, TagOptions(threshold=bad))
+
+
+def test_tag_vectors_cached_by_content_and_examples_move_them(tagger: EmbeddingTagger) -> None:
+    enc = tagger.encoder
+    assert isinstance(enc, KeywordEncoder)
+    first = tagger.tag_vectors(TAGS)
+    calls = len(enc.calls)
+    assert tagger.tag_vectors(load_tags(dict(TAGS.as_dict()))) is first
+    assert len(enc.calls) == calls
+    taught = load_tags(
+        {
+            "Sports": {"description": "sport team goal", "examples": ["money money"]},
+            "Politics": "vote",
+            "Money": "bank",
+        }
+    )
+    assert taglist_key(taught) != taglist_key(TAGS)
+    assert tagger.tag_vectors(taught)[0, 6] > 0  # the 'money' dimension now belongs to Sports too
+
+
+def test_tag_many_encodes_in_one_batch(tagger: EmbeddingTagger) -> None:
+    enc = tagger.encoder
+    assert isinstance(enc, KeywordEncoder)
+    tagger.tag("warm up: tag vectors and neutral sentences", TAGS)
+    enc.calls.clear()
+    results = tagger.tag_many(["goal team", "vote senate", "bank money"], TAGS)
+    assert [r.best_tag for r in results] == ["Sports", "Politics", "Money"]
+    assert enc.calls == [3]
+
+
+def test_per_window_tags_on_a_transcript(tagger: EmbeddingTagger) -> None:
+    segs = [
+        Segment(i, i * 10_000, (i + 1) * 10_000, "the team scored a goal sport") for i in range(6)
+    ]
+    segs += [
+        Segment(6 + i, 60_000 + i * 10_000, 70_000 + i * 10_000, "the senate vote on the election")
+        for i in range(6)
+    ]
+    tr = Transcript("", tuple(segs), "en", 1.0, 120_000)
+    result = tagger.tag(tr, TAGS, TagOptions(window_ms=30_000))
+    assert [(w.start_ms, w.end_ms) for w in result.segments] == [
+        (0, 30_000),
+        (30_000, 60_000),
+        (60_000, 90_000),
+        (90_000, 120_000),
+    ]
+    assert [w.tags[0].tag for w in result.segments] == ["Sports", "Sports", "Politics", "Politics"]
+    assert set(result.selected[:2]) == {"Sports", "Politics"}
+    assert tagger.tag(tr, TAGS, TagOptions(per_window=False)).segments == ()
+
+
+def test_empty_input_fits_nothing(tagger: EmbeddingTagger) -> None:
+    result = tagger.tag("", TAGS)
+    assert (
+        result.best_tag is None
+        and result.segments == ()
+        and {s.relevance for s in result.tags} == {0.0}
+    )
+
+
+def test_get_tagger_registry() -> None:
+    assert "embedding" in ENGINES
+    assert get_tagger() is get_tagger("embedding")
+    with pytest.raises(InputError, match="unknown tagging engine 'nope'; engines: embedding"):
+        get_tagger("nope")
+    with pytest.raises(InputError, match="unknown model"):
+        get_tagger("embedding", "bert-large")
+
+
+def test_config_changes_calibration() -> None:
+    strict = EmbeddingTagger(KeywordEncoder(), EmbeddingConfig(threshold=0.99))
+    assert strict.tag("goal", TAGS).best_tag is None
