@@ -1,0 +1,259 @@
+"""The procrastinate queue on a real PostgreSQL: jobs run once, a SIGKILLed worker's job is
+run again by another worker and stored once, SIGTERM lets a running job finish.
+
+Worker processes run this file as a script (``python test_procrastinate_queue.py URL SCHEMA
+MODE``) with a tiny handler, so the queue is tested without loading a model. This module
+works in its own schema, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from click.testing import CliRunner
+from psycopg import sql
+
+from earmark.jobs.procrastinate_queue import (
+    TRANSCRIPTS_QUEUE,
+    ProcrastinateOptions,
+    ProcrastinateQueue,
+)
+from earmark.storage import JobRecord, JobResult, utc_now
+from earmark.storage.postgres import PostgresOptions, PostgresStore
+from earmark.types import Segment, Transcript
+
+STALLED_AFTER_S = 2.0
+pytestmark = pytest.mark.postgres
+
+
+def _pg_url() -> str | None:
+    env = os.environ.get("EARMARK_TEST_DATABASE_URL")
+    users = ("postgres", "root")
+    candidates = [env] if env else [f"postgresql://{u}@127.0.0.1:5432/test" for u in users]
+    for url in candidates:
+        try:
+            with psycopg.connect(url, connect_timeout=3):
+                return url
+        except psycopg.OperationalError:
+            continue
+    return None
+
+
+def _result(text: str) -> JobResult:
+    t = Transcript(text, (Segment(0, 0, 1000, text),), "en", 1.0, 1000, model="fake")
+    return JobResult(t, "fake")
+
+
+def _handler(store: PostgresStore, mode: str) -> Callable[[str], None]:
+    """Claim, record the run in ``runs``, then finish (``fast``), finish after 1.5 s
+    (``slow``), or block until killed (``hang``)."""
+
+    def handle(job_id: str) -> None:
+        if store.claim(job_id) is None:
+            return
+        with store.connection() as conn:
+            conn.execute("INSERT INTO runs (job_id, pid) VALUES (%s, %s)", (job_id, os.getpid()))
+        if mode == "hang":
+            threading.Event().wait()
+        if mode == "slow":
+            time.sleep(1.5)
+        stored = store.finish(job_id, result=_result(f"done by {os.getpid()}"))
+        with store.connection() as conn:
+            conn.execute(
+                "UPDATE runs SET stored = %s WHERE job_id = %s AND pid = %s",
+                (stored, job_id, os.getpid()),
+            )
+
+    return handle
+
+
+def _worker_main(url: str, schema: str, mode: str) -> None:
+    """A worker process: the real queue's foreground loop with the test handler."""
+    store = PostgresStore(PostgresOptions(url, schema=schema))
+    queue = ProcrastinateQueue(store, ProcrastinateOptions(stalled_after_s=STALLED_AFTER_S))
+    queue.run(_handler(store, mode))
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def pg() -> Iterator[tuple[str, str]]:
+    url = _pg_url()
+    if url is None:
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (database 'test', trust auth)")
+    schema = f"t_queue_{uuid.uuid4().hex[:12]}"
+    yield url, schema
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture(scope="module")
+def store(pg: tuple[str, str]) -> Iterator[PostgresStore]:
+    opened = PostgresStore(PostgresOptions(pg[0], schema=pg[1]))
+    with opened.connection() as conn:
+        conn.execute(
+            "CREATE TABLE runs (job_id TEXT, pid INTEGER, stored BOOLEAN, "
+            "at TIMESTAMPTZ DEFAULT clock_timestamp())"
+        )
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(scope="module")
+def queue(store: PostgresStore) -> ProcrastinateQueue:
+    """The test process's queue: it only enqueues (its create hook defers in-transaction)."""
+    return ProcrastinateQueue(store, ProcrastinateOptions(workers=0))
+
+
+def _new_job(store: PostgresStore) -> JobRecord:
+    job = JobRecord(str(uuid.uuid4()), "owner", "queued", utc_now(), "https://example.com/a")
+    return store.create(job)
+
+
+def _wait(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _runs(store: PostgresStore, job_id: str) -> list[dict[str, Any]]:
+    with store.connection() as conn:
+        rows = conn.execute(
+            "SELECT pid, stored FROM runs WHERE job_id = %s ORDER BY at", (job_id,)
+        ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def _status(store: PostgresStore, job_id: str) -> str:
+    job = store.get(job_id)
+    return job.status if job is not None else "missing"
+
+
+def _spawn(pg: tuple[str, str], mode: str, log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            [sys.executable, __file__, pg[0], pg[1], mode], stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def _live_workers(store: PostgresStore) -> int:
+    with store.connection() as conn:
+        row = conn.execute(
+            "SELECT count(*) AS n FROM procrastinate_workers "
+            "WHERE last_heartbeat > now() - make_interval(secs => %s)",
+            (STALLED_AFTER_S,),
+        ).fetchone()
+    return int(row["n"]) if row else 0
+
+
+def test_enqueue_runs_each_job_once(store: PostgresStore, queue: ProcrastinateQueue) -> None:
+    worker = ProcrastinateQueue(store, ProcrastinateOptions(stalled_after_s=STALLED_AFTER_S))
+    calls: list[str] = []
+    handle = _handler(store, "fast")
+
+    def counting(job_id: str) -> None:
+        calls.append(job_id)
+        handle(job_id)
+
+    worker.start(counting)
+    try:
+        jobs = [_new_job(store) for _ in range(3)]
+        for job in jobs:
+            queue.enqueue(job.id)  # already deferred with the row: no second job
+        for job in jobs:
+            _wait(f"{job.id} completed", lambda j=job: _status(store, j.id) == "completed")
+        assert sorted(calls) == sorted(j.id for j in jobs)
+        queue.enqueue(jobs[0].id)  # a late duplicate delivery is harmless
+        _wait("the duplicate to be consumed", lambda: queue.pending() == 0)
+        _wait("the duplicate to run", lambda: len(calls) == 4)
+    finally:
+        worker.stop(timeout=10)
+    for job in jobs:
+        assert _runs(store, job.id) == [{"pid": os.getpid(), "stored": True}]
+        done = store.get(job.id)
+        assert done is not None and done.attempts == 1
+
+
+def test_killed_worker_job_is_retried_and_stored_once(
+    pg: tuple[str, str], store: PostgresStore, queue: ProcrastinateQueue, tmp_path: Path
+) -> None:
+    hanging = _spawn(pg, "hang", tmp_path / "a.log")
+    rescuer: subprocess.Popen[bytes] | None = None
+    try:
+        job = _new_job(store)
+        _wait("worker A to claim the job", lambda: _status(store, job.id) == "processing")
+        before = _live_workers(store)
+        rescuer = _spawn(pg, "fast", tmp_path / "b.log")
+        _wait("worker B to be ready", lambda: _live_workers(store) > before)
+        hanging.send_signal(signal.SIGKILL)
+        hanging.wait(10)
+        killed_at = time.monotonic()
+        _wait("the job to complete", lambda: _status(store, job.id) == "completed", 60)
+        recovery = time.monotonic() - killed_at
+    finally:
+        for proc in (hanging, rescuer):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+    runs = _runs(store, job.id)
+    assert [r["pid"] for r in runs] == [hanging.pid, rescuer.pid]
+    assert [r["stored"] for r in runs] == [None, True]
+    done = store.get(job.id)
+    assert done is not None and done.attempts == 2
+    assert done.result is not None and done.result.transcript.text == f"done by {rescuer.pid}"
+    print(f"\nrecovery after SIGKILL: {recovery:.2f} s (stalled_after_s={STALLED_AFTER_S})")
+
+
+def test_sigterm_finishes_the_running_job(
+    pg: tuple[str, str], store: PostgresStore, queue: ProcrastinateQueue, tmp_path: Path
+) -> None:
+    proc = _spawn(pg, "slow", tmp_path / "slow.log")
+    try:
+        job = _new_job(store)
+        _wait("the slow worker to claim", lambda: _status(store, job.id) == "processing")
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0, (tmp_path / "slow.log").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert _status(store, job.id) == "completed"
+    assert _runs(store, job.id) == [{"pid": proc.pid, "stored": True}]
+    with store.connection() as conn:  # it left the queue clean: nothing doing, nothing to do
+        row = conn.execute(
+            "SELECT count(*) AS n FROM procrastinate_jobs WHERE queue_name = %s "
+            "AND status IN ('todo', 'doing') AND args->>'job_id' = %s",
+            (TRANSCRIPTS_QUEUE, job.id),
+        ).fetchone()
+    assert row is not None and row["n"] == 0
+
+
+def test_worker_cli_help_and_missing_database(tmp_path: Path) -> None:
+    from earmark.cli.worker import worker
+
+    runner = CliRunner()
+    shown = runner.invoke(worker, ["--help"])
+    assert shown.exit_code == 0
+    for words in ("--concurrency", "EARMARK_DATABASE_URL", "SIGTERM", "EARMARK_RUN_WORKERS"):
+        assert words in shown.output
+    env = {"EARMARK_DATABASE_URL": "", "EARMARK_DATA_DIR": str(tmp_path)}
+    refused = runner.invoke(worker, [], env=env)
+    assert refused.exit_code == 2 and "needs the shared PostgreSQL database" in refused.output
+
+
+if __name__ == "__main__":
+    _worker_main(*sys.argv[1:4])
