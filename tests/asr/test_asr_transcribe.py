@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -131,3 +132,14 @@ def test_english_only_model_refuses_other_languages(
 def test_stretch_outside_the_audio(tiny_engine: ASREngine, jfk_audio: AudioData) -> None:
     with pytest.raises(EmptyMediaError, match="no audio to transcribe"):
         tiny_engine.stream(jfk_audio, ASROptions(model="tiny.en", start_ms=12_000))
+
+
+def test_one_engine_shared_by_threads(
+    tiny_engine: ASREngine, jfk_audio: AudioData, jfk_reference: str
+) -> None:
+    opts = ASROptions(model="tiny.en", beam_size=1)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = [pool.submit(tiny_engine.transcribe, jfk_audio, opts) for _ in range(3)]
+        texts = [f.result(timeout=120).text for f in futures]
+    assert len(set(texts)) == 1
+    assert word_error_rate(jfk_reference, texts[0]) <= 0.10

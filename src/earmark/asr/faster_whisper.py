@@ -168,14 +168,19 @@ def _default_cache_dir() -> Path:
 def _load(path: str, engine: FasterWhisperEngine, workers: int) -> Any:
     from faster_whisper import WhisperModel
 
+    from earmark.asr._features import BlockedFeatureExtractor
+
     try:
-        return WhisperModel(
+        model = WhisperModel(
             path,
             device=engine.device,
             compute_type=engine.compute_type,
             cpu_threads=engine.threads,
             num_workers=workers,
         )
+        # Same features, computed 30 s at a time: flat memory and faster on long files.
+        model.feature_extractor = BlockedFeatureExtractor(**model.feat_kwargs)
+        return model
     except Exception as exc:  # CTranslate2 and the hub raise many unrelated types
         hint = ""
         if engine.name not in EMBEDDED_MODELS:
