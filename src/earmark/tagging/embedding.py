@@ -14,6 +14,9 @@ How a score is made (every choice measured in ``benchmarks/tagging.md``):
   the mean of its ``background_k`` highest similarities to them. Per-tag prior subtraction
   (each tag's mean score over that set) was measured and lowered accuracy on AG News,
   HuffPost and BANKING77, so it is not used for ranking.
+- For a recording of several windows, a tag's relevance is the larger of its relevance to
+  the mean embedding and the relevance it holds over at least ``coverage`` (25%) of the
+  words, so a topic that fills a quarter of a call is not averaged away.
 - ``relevance = sigmoid((cos - background - center) / temperature)``, in 0..1. At the
   default threshold 0.5 a tag is selected when it is closer to the text than the text is
   to neutral talk, less ``-center``; no selected tag means "none of these fits".
@@ -52,13 +55,17 @@ class EmbeddingConfig:
         where ``margin = cos - background``.
     background_k: how many of the closest neutral sentences make the background.
     threshold: default relevance a tag must reach to be selected.
+    coverage: a tag's relevance to a whole recording is the larger of its relevance to
+        the mean embedding and the relevance it keeps over this share of the words
+        (so a topic that fills a quarter of a long call is not averaged away).
     """
 
     template: str = "Topic: {name}. {description}"
-    center: float = -0.12
+    center: float = -0.15
     temperature: float = 0.05
     background_k: int = 3
     threshold: float = 0.5
+    coverage: float = 0.25
 
 
 def neutral_texts() -> list[str]:
@@ -194,7 +201,8 @@ class EmbeddingTagger(Tagger):
         weights = np.array([max(len(w.text.split()), 1) for w in windows], dtype=np.float32)
         whole = _normalise((win_emb * weights[:, None]).sum(axis=0, keepdims=True))
         rel = self._score(np.vstack([whole, win_emb]), tagvecs)
-        ranked, selected = _rank(names, rel[0], threshold)
+        overall = np.maximum(rel[0], _covering(rel[1:], weights, self.config.coverage))
+        ranked, selected = _rank(names, overall, threshold)
         segments: tuple[WindowTags, ...] = ()
         if per_window:
             segments = tuple(
@@ -203,6 +211,18 @@ class EmbeddingTagger(Tagger):
             )
         best = selected[0] if selected else None
         return TagResult(best, ranked, selected, segments, threshold, self.name, extra)
+
+
+def _covering(rel: F32, weights: F32, coverage: float) -> F32:
+    """Per tag, the relevance it keeps over at least ``coverage`` of the words (by window)."""
+    if len(rel) == 1:
+        single: F32 = rel[0]
+        return single
+    order = np.argsort(-rel, axis=0)
+    cum = np.cumsum(weights[order], axis=0) / weights.sum()
+    first = np.argmax(cum >= coverage - 1e-9, axis=0)  # first window reaching the share
+    out: F32 = np.take_along_axis(rel, order, axis=0)[first, np.arange(rel.shape[1])]
+    return out
 
 
 def _rank(
