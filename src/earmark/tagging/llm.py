@@ -55,7 +55,7 @@ class LLMTaggerOptions:
     model: str | None = None
     prompt: str | None = None
     calibrate: bool = True
-    max_tokens: int = 64
+    max_tokens: int = 32
 
 
 @dataclass(frozen=True)
