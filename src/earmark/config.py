@@ -99,6 +99,11 @@ class ServerSettings(BaseSettings):
     webhook_backoff_s: float = Field(
         1.0, description="Wait before the first webhook retry; doubles each retry (max 60 s)."
     )
+    worker_nice: int = Field(
+        10,
+        description="Nice value added to transcription worker threads (Linux), so the API "
+        "stays responsive while models run; 0 keeps normal priority.",
+    )
     custom_tags: str | None = Field(
         None,
         description="Tags for every transcript that does not set custom_tags itself (so "

@@ -9,6 +9,7 @@ which is the embedded (SQLite) setup; a multi-process deployment uses a real que
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 
@@ -23,11 +24,12 @@ log = logging.getLogger("earmark.jobs")
 class LocalQueue(JobQueue):
     """``workers`` threads taking job ids from an in-memory FIFO."""
 
-    def __init__(self, store: TranscriptStore, workers: int = 1) -> None:
+    def __init__(self, store: TranscriptStore, workers: int = 1, nice: int = 0) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
         self.store = store
         self.workers = workers
+        self.nice = nice
         self._queue: queue.Queue[str | None] = queue.Queue()
         self._threads: list[threading.Thread] = []
         self._handler: JobHandler | None = None
@@ -60,6 +62,7 @@ class LocalQueue(JobQueue):
         self._threads = []
 
     def _work(self) -> None:
+        _lower_priority(self.nice)
         while True:
             job_id = self._queue.get()
             handler = self._handler
@@ -69,3 +72,17 @@ class LocalQueue(JobQueue):
                 handler(job_id)
             except Exception:  # a bug in the handler must not kill the worker
                 log.exception("job %s crashed its worker", job_id)
+
+
+def _lower_priority(nice: int) -> None:
+    """Raise this thread's nice value (Linux: per thread, inherited by threads it starts,
+    such as CTranslate2's compute threads when the model loads here), so transcription
+    yields the CPU to the API and keeps its latency low. Best effort."""
+    if nice <= 0:
+        return
+    try:
+        tid = threading.get_native_id()
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, current + nice))
+    except (AttributeError, OSError) as exc:  # not Linux, or not permitted
+        log.debug("cannot lower worker priority: %s", exc)

@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from earmark import __version__
 from earmark.errors import EarmarkError
+from earmark.server.cache import RenderCache
 from earmark.server.services import Services
 
 __all__ = ["GATEWAY_MODULE", "create_app"]
@@ -61,6 +62,7 @@ def create_app(services: Services, *, manage_services: bool = True) -> FastAPI:
     )
     app.state.services = services
     app.state.error_renderers = {}
+    app.state.render_cache = RenderCache()
     _install_error_handlers(app)
     _mount_routers(app)
 

@@ -45,8 +45,8 @@ def authenticate(request: Request) -> Caller:
     return Caller(owner=owner)
 
 
-def require_caller(request: Request) -> Caller:
-    """FastAPI dependency form of :func:`authenticate`."""
+async def require_caller(request: Request) -> Caller:
+    """FastAPI dependency form of :func:`authenticate` (async: runs inline, no thread hop)."""
     return authenticate(request)
 
 

@@ -17,7 +17,12 @@ def get_services(request: Request) -> Services:
     return services
 
 
-AppServices = Annotated[Services, Depends(get_services)]
+async def _services_dependency(request: Request) -> Services:
+    return get_services(request)
+
+
+AppServices = Annotated[Services, Depends(_services_dependency)]
+"""Route parameter type for the services (an async dependency: no thread-pool hop)."""
 
 
 def base_url(request: Request) -> str:

@@ -21,6 +21,7 @@ from earmark.errors import DownloadError, InputError
 from earmark.jobs.fetch import resolve_target
 from earmark.jobs.pipeline import job_options
 from earmark.server.auth import ApiCaller
+from earmark.server.cache import RenderCache
 from earmark.server.deps import AppServices, base_url
 from earmark.server.derive import paragraphs, parse_terms, sentences, word_search
 from earmark.server.render import render_list_item, render_transcript
@@ -161,9 +162,30 @@ def _completed(
     return job, job.result
 
 
-async def get_transcript(transcript_id: str, caller: ApiCaller, services: AppServices) -> Response:
-    """``GET /v2/transcript/{id}``: 200 for every status, failed jobs included."""
-    return JSONResponse(render_transcript(_lookup(services, transcript_id, caller.owner)))
+async def get_transcript(
+    transcript_id: str, request: Request, caller: ApiCaller, services: AppServices
+) -> Response:
+    """``GET /v2/transcript/{id}``: 200 for every status, failed jobs included.
+
+    Finished transcripts are served from the render cache while their version holds.
+    """
+    version = services.store.version(transcript_id, caller.owner)
+    if version is None:
+        raise InputError(LOOKUP_ERROR)
+    cache: RenderCache = request.app.state.render_cache
+    key = (transcript_id, caller.owner)
+    body = cache.get(key, version)
+    if body is None:
+        job = _lookup(services, transcript_id, caller.owner)
+        body = json_bytes(render_transcript(job))
+        if job.status in TERMINAL:
+            cache.put(key, (job.status, job.webhook_status_code, job.deleted, job.completed), body)
+    return Response(body, media_type="application/json")
+
+
+def json_bytes(content: Any) -> bytes:
+    """JSON exactly as :class:`JSONResponse` encodes it."""
+    return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 async def delete_transcript(

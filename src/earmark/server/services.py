@@ -120,7 +120,7 @@ def build_services(settings: Settings | None = None) -> Services:
         store=store,
         files=files,
         keys=keys,
-        queue=LocalQueue(store, workers),
+        queue=LocalQueue(store, workers, nice=srv.worker_nice),
         pipeline=pipeline,
         webhooks=webhooks,
     )

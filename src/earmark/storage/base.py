@@ -155,6 +155,15 @@ class TranscriptStore(ABC):
     def get(self, job_id: str, owner: str | None = None) -> JobRecord | None:
         """The job with this id (restricted to ``owner`` unless ``None``), or ``None``."""
 
+    def version(self, job_id: str, owner: str) -> tuple[object, ...] | None:
+        """A cheap fingerprint of what the transcript object shows (status, webhook status,
+        deletion), or ``None`` if ``owner`` has no such job. Readers cache rendered
+        transcripts under it. Backends should override this with a one-row query."""
+        job = self.get(job_id, owner)
+        if job is None:
+            return None
+        return (job.status, job.webhook_status_code, job.deleted, job.completed)
+
     @abstractmethod
     def list_page(self, owner: str, query: ListQuery) -> Page:
         """A page of ``owner``'s jobs, newest first."""

@@ -104,6 +104,18 @@ class SQLiteStore(TranscriptStore):
         row = self._conn().execute(sql, args).fetchone()
         return _job(row, with_result=True) if row is not None else None
 
+    def version(self, job_id: str, owner: str) -> tuple[object, ...] | None:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT status, webhook_status_code, deleted, completed FROM transcripts "
+                "WHERE id = ? AND owner = ?",
+                (job_id, owner),
+            )
+            .fetchone()
+        )
+        return (row[0], row[1], bool(row[2]), row[3]) if row is not None else None
+
     def list_page(self, owner: str, query: ListQuery) -> Page:
         where = ["owner = ?"]
         args: list[Any] = [owner]
