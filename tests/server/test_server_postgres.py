@@ -120,7 +120,7 @@ def cluster(
         for server in servers:
             _wait_healthy(server, procs)
         local_http.routes[("POST", "/hook")] = lambda h, b: (200, {}, b"ok")
-        yield {"servers": servers, "worker": worker, "worker_dir": worker_dir, "url": url}
+        yield {"servers": servers, "worker": worker, "worker_dir": worker_dir, "root": root}
         assert worker.stop() == 0, worker.log_path.read_text()  # SIGTERM: a clean exit
     finally:
         for proc in procs:
@@ -169,7 +169,9 @@ def test_sdk_transcribes_through_a_separate_worker(
     assert JFK_WORDS in _norm(transcript.text or "")
     assert (transcript.json_response or {})["speech_model_used"] == "tiny.en"
     # the worker read the upload from the database and removed its cached copy
-    assert not any((cluster["worker_dir"] / "upload-cache").glob("*"))
+    assert not [p for p in (cluster["worker_dir"] / "upload-cache").rglob("*") if p.is_file()]
+    # and no server keeps it on disk: the database is its one home
+    assert not [p for p in cluster["root"].glob("server-*/uploads/*") if p.is_file()]
     # the webhook goes out once, from the worker, through the queue
     with httpx.Client(base_url=server_a, headers={"authorization": KEY}) as c:
         deadline = time.monotonic() + 30

@@ -8,6 +8,8 @@ overrides). This module works in its own schema, dropped at the end.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -258,8 +260,13 @@ def test_uploads_index(store: TranscriptStore, owner: str, tmp_path: Path) -> No
     path.write_bytes(b"RIFF" + os.urandom(100))
     upload = UploadRecord(uuid.uuid4().hex, owner, str(path), 104, utc_now())
     store.add_upload(upload)
-    assert store.get_upload(upload.id) == upload
+    got = store.get_upload(upload.id)
+    assert got is not None
+    assert (got.id, got.owner, got.size, got.created) == (upload.id, owner, 104, upload.created)
     assert store.get_upload(uuid.uuid4().hex) is None
+    missing = UploadRecord(uuid.uuid4().hex, owner, str(tmp_path / "gone"), 5, utc_now())
+    store.add_upload(missing)  # indexing never needs the file itself
+    assert store.get_upload(missing.id) == missing
 
 
 # -- PostgreSQL only -------------------------------------------------------------------
@@ -287,15 +294,16 @@ def test_upload_reaches_a_worker_without_shared_disk(
     server_file.write_bytes(data)
     upload_id = uuid.uuid4().hex
     pg_store.add_upload(UploadRecord(upload_id, owner, str(server_file), len(data), utc_now()))
-    server_file.unlink()  # the worker is another machine: the server's file is not there
+    assert not server_file.exists()  # moved into the database: no server disk holds it now
     worker_cache = tmp_path / "worker-cache"
     worker = PostgresStore(PostgresOptions(pg[0], schema=pg[1], cache_dir=worker_cache))
     try:
+        mine = worker_cache / str(os.getpid()) / upload_id
         seen = worker.get_upload(upload_id)
-        assert seen is not None and seen.path == str(worker_cache / upload_id)
+        assert seen is not None and seen.path == str(mine)
         copied = worker.materialize_upload(upload_id)
-        assert copied == worker_cache / upload_id and copied.read_bytes() == data
-        assert not list(worker_cache.glob("*.part"))
+        assert copied == mine and copied.read_bytes() == data
+        assert [p.name for p in mine.parent.iterdir()] == [upload_id]  # no .part left
         worker.evict_upload(upload_id)
         assert not copied.exists()
         # deleting a transcript made from the upload deletes the audio in the database too
@@ -306,6 +314,24 @@ def test_upload_reaches_a_worker_without_shared_disk(
         assert worker.materialize_upload(upload_id) is None
     finally:
         worker.close()
+
+
+@pytest.mark.postgres
+def test_cache_of_dead_processes_is_removed(pg: tuple[str, str], tmp_path: Path) -> None:
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stale = tmp_path / dead.stdout.strip() / "0123abcd"
+    stale.parent.mkdir()
+    stale.write_bytes(b"left by a killed worker")
+    live = tmp_path / str(os.getpid()) / "89abcdef"
+    live.parent.mkdir()
+    live.write_bytes(b"in use")
+    PostgresStore(PostgresOptions(pg[0], schema=pg[1], cache_dir=tmp_path)).close()
+    assert not stale.parent.exists() and live.exists()
 
 
 @pytest.mark.postgres

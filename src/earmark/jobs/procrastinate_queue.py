@@ -112,6 +112,8 @@ class ProcrastinateQueue(JobQueue):
         self._deferrer = JobManager(procrastinate.SyncPsycopgConnector())
         self._in_tx: set[str] = set()
         self._lock = threading.Lock()
+        self._uploads_lock = threading.Lock()
+        self._upload_users: dict[str, int] = {}
         self._handler: JobHandler | None = None
         self.webhooks: WebhookSender | None = None
         self._thread: threading.Thread | None = None
@@ -212,23 +214,38 @@ class ProcrastinateQueue(JobQueue):
         job = self.store.get(job_id)
         if job is None:
             return
-        cached = None
-        if job.upload_id and job.status == "queued":
-            try:
-                cached = self.store.materialize_upload(job.upload_id)
-            except Exception:  # the pipeline then reports the missing upload
-                log.exception("transcript %s: could not copy upload %s", job_id, job.upload_id)
+        upload = job.upload_id if job.status == "queued" else None
+        if upload:
+            self._hold_upload(upload)
         try:
             handler(job_id)
         except Exception:
             self.store.requeue(job_id)  # runnable again for procrastinate's retry
             raise
         finally:
-            if cached is not None and job.upload_id:
-                self.store.evict_upload(job.upload_id)
+            if upload:
+                self._release_upload(upload)
         done = self.store.get(job_id)
         if done is not None and done.webhook_state == "pending":
             self.defer_webhook(job_id)
+
+    def _hold_upload(self, upload_id: str) -> None:
+        """Copy an upload from the database for a job (shared by this process's jobs)."""
+        with self._uploads_lock:
+            self._upload_users[upload_id] = self._upload_users.get(upload_id, 0) + 1
+            try:
+                self.store.materialize_upload(upload_id)
+            except Exception:  # the pipeline then reports the missing upload
+                log.exception("could not copy upload %s from the database", upload_id)
+
+    def _release_upload(self, upload_id: str) -> None:
+        with self._uploads_lock:
+            left = self._upload_users.get(upload_id, 1) - 1
+            if left > 0:
+                self._upload_users[upload_id] = left
+                return
+            self._upload_users.pop(upload_id, None)
+            self.store.evict_upload(upload_id)
 
     def _run_webhook(self, job_id: str) -> None:
         sender = self.webhooks

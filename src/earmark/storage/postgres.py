@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,13 +42,12 @@ from earmark.storage.base import (
 )
 from earmark.storage.codec import dump_result, load_result
 from earmark.storage.pg_migrations import check_schema_name, migrate
+from earmark.storage.pg_uploads import cache_path, clean_cache, read_into, write_chunks
 
 __all__ = ["CreateHook", "PostgresOptions", "PostgresStore"]
 
 CreateHook = Callable[[psycopg.Connection[DictRow], JobRecord], None]
 """Runs in the transaction that inserts a job (after the insert, before the commit)."""
-
-CHUNK_BYTES = 1 << 20
 
 _COLUMNS = (
     "seq, id, owner, status, created, completed, audio_url, upload_id, request, "
@@ -68,7 +66,7 @@ class PostgresOptions:
 
     url: a libpq URL, ``postgresql://user@host:5432/dbname``.
     schema: the schema holding earmark's tables (created if missing).
-    cache_dir: where uploads kept in the database are copied for the local worker.
+    cache_dir: where a worker copies the uploads it transcribes (one folder per process).
     max_connections: pool size of this process (connections are opened on demand).
     connect_timeout_s: how long opening the store waits for a first connection.
     """
@@ -122,6 +120,7 @@ class PostgresStore(TranscriptStore):
             ) from exc
         with self.connection() as conn:
             migrate(conn, self.schema)
+        clean_cache(options.cache_dir)
 
     # -- connections and hooks ------------------------------------------------------
 
@@ -318,27 +317,34 @@ class PostgresStore(TranscriptStore):
     # -- uploads --------------------------------------------------------------------
 
     def add_upload(self, upload: UploadRecord) -> None:
-        """Index an upload and copy its bytes into the database (when the file exists)."""
+        """Index an upload and move its bytes into the database (when the file exists).
+
+        The spooled file is removed once the bytes are committed: the database is the one
+        home of uploads, so a transcript deleted through any server loses its audio."""
         path = Path(upload.path)
+        copied = path.is_file()
         with self.connection() as conn, conn.transaction():
             conn.execute(
-                "INSERT INTO uploads (id, owner, path, size, created) VALUES (%s, %s, %s, %s, %s)",
-                (upload.id, upload.owner, upload.path, upload.size, upload.created or utc_now()),
+                "INSERT INTO uploads (id, owner, path, size, created, in_db) "
+                "VALUES (%s, %s, %s, %s, %s, %s)",
+                (
+                    upload.id,
+                    upload.owner,
+                    upload.path,
+                    upload.size,
+                    upload.created or utc_now(),
+                    copied,
+                ),
             )
-            if path.is_file():
-                with (
-                    open(path, "rb") as fh,
-                    conn.cursor().copy(
-                        "COPY upload_chunks (upload_id, n, data) FROM STDIN"
-                    ) as copy,
-                ):
-                    for n, chunk in enumerate(iter(lambda: fh.read(CHUNK_BYTES), b"")):
-                        copy.write_row((upload.id, n, chunk))
-                conn.execute("UPDATE uploads SET in_db = TRUE WHERE id = %s", (upload.id,))
+            if copied:
+                write_chunks(conn, upload.id, path)
+        if copied:
+            with contextlib.suppress(OSError):
+                path.unlink()
 
     def get_upload(self, upload_id: str) -> UploadRecord | None:
-        """The upload; its ``path`` is this machine's cached copy when the original file is
-        not here but the database holds the bytes (see :meth:`materialize_upload`)."""
+        """The upload; its ``path`` is this process's cached copy when the database holds
+        the bytes and the original file is not here (see :meth:`materialize_upload`)."""
         with self.connection() as conn:
             row = conn.execute(
                 "SELECT id, owner, path, size, created, in_db FROM uploads WHERE id = %s",
@@ -347,7 +353,7 @@ class PostgresStore(TranscriptStore):
         if row is None:
             return None
         path = str(row["path"])
-        cached = self._cache_path(upload_id)
+        cached = cache_path(self.options.cache_dir, upload_id)
         if row["in_db"] and cached is not None and not Path(path).is_file():
             path = str(cached)
         return UploadRecord(
@@ -359,56 +365,28 @@ class PostgresStore(TranscriptStore):
         )
 
     def materialize_upload(self, upload_id: str) -> Path | None:
-        """Copy an upload kept in the database to this machine's cache folder.
+        """Copy an upload kept in the database to this process's cache folder.
 
         Returns the cached file, or ``None`` when nothing was written: unknown upload, the
         original file is on this machine, or the database holds no bytes for it.
         """
-        cached = self._cache_path(upload_id)
+        cached = cache_path(self.options.cache_dir, upload_id)
         with self.connection() as conn:
             row = conn.execute(
                 "SELECT path, size, in_db FROM uploads WHERE id = %s", (upload_id,)
             ).fetchone()
             if cached is None or row is None or not row["in_db"] or Path(row["path"]).is_file():
                 return None
-            if cached.is_file() and cached.stat().st_size == int(row["size"]):
-                return cached
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            part = cached.with_name(f"{cached.name}.{os.getpid()}.part")
-            try:
-                with open(part, "wb") as fh:
-                    n = 0
-                    while True:
-                        chunk = conn.execute(
-                            "SELECT data FROM upload_chunks WHERE upload_id = %s AND n = %s",
-                            (upload_id, n),
-                        ).fetchone()
-                        if chunk is None:
-                            break
-                        fh.write(chunk["data"])
-                        n += 1
-                if part.stat().st_size != int(row["size"]):
-                    raise RuntimeError(
-                        f"upload {upload_id}: the database holds {part.stat().st_size} bytes "
-                        f"of {row['size']} (deleted while being read?)"
-                    )
-                os.replace(part, cached)
-            finally:
-                with contextlib.suppress(FileNotFoundError):
-                    part.unlink()
+            if not (cached.is_file() and cached.stat().st_size == int(row["size"])):
+                read_into(conn, upload_id, int(row["size"]), cached)
         return cached
 
     def evict_upload(self, upload_id: str) -> None:
-        """Remove this machine's cached copy of an upload, if any."""
-        cached = self._cache_path(upload_id)
+        """Remove this process's cached copy of an upload, if any."""
+        cached = cache_path(self.options.cache_dir, upload_id)
         if cached is not None:
             with contextlib.suppress(FileNotFoundError):
                 cached.unlink()
-
-    def _cache_path(self, upload_id: str) -> Path | None:
-        if self.options.cache_dir is None or not upload_id.isalnum():
-            return None
-        return Path(self.options.cache_dir) / upload_id
 
 
 def _seq(conn: psycopg.Connection[DictRow], job_id: str | None, owner: str) -> int | None:
