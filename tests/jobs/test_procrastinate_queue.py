@@ -188,6 +188,24 @@ def test_enqueue_runs_each_job_once(store: PostgresStore, queue: ProcrastinateQu
         assert done is not None and done.attempts == 1
 
 
+def test_a_run_that_finds_its_job_processing_takes_it_over(
+    store: PostgresStore, queue: ProcrastinateQueue
+) -> None:
+    # an attempt died after claiming without anyone noticing (no stalled worker to sweep):
+    # the next delivery holds the job's lock, so it knows no one else runs it
+    worker = ProcrastinateQueue(store, ProcrastinateOptions(stalled_after_s=STALLED_AFTER_S))
+    job = _new_job(store)
+    assert store.claim(job.id) is not None
+    worker.start(_handler(store, "fast"))
+    try:
+        _wait("the job to complete", lambda: _status(store, job.id) == "completed")
+    finally:
+        worker.stop(timeout=10)
+    done = store.get(job.id)
+    assert done is not None and done.attempts == 2
+    assert _runs(store, job.id) == [{"pid": os.getpid(), "stored": True}]
+
+
 def test_killed_worker_job_is_retried_and_stored_once(
     pg: tuple[str, str], store: PostgresStore, queue: ProcrastinateQueue, tmp_path: Path
 ) -> None:

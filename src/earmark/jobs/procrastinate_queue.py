@@ -8,6 +8,9 @@ source of truth, and every handler is idempotent by job id (the store's compare-
   :class:`~earmark.storage.postgres.PostgresStore`, so ``POST /v2/transcript`` inserts the
   transcript row and its procrastinate job in one transaction. The route's later
   ``enqueue()`` call finds the id already deferred and does nothing.
+- **One run at a time**: each procrastinate job carries a lock named after its transcript,
+  so at most one is running anywhere; a run that finds its transcript still
+  ``processing`` therefore knows the previous attempt died, and takes it over.
 - **Killed workers**: every worker process beats (procrastinate heartbeats, every
   ``stalled_after_s / 4``); a sweeper in every worker process looks every beat for jobs
   whose worker has been silent for ``stalled_after_s``, puts the transcript back to
@@ -194,8 +197,8 @@ class ProcrastinateQueue(JobQueue):
             self.app.tasks[task_name]
             .configure(
                 task_kwargs={"job_id": job_id},
-                queueing_lock=key,
-                lock=key if task_name == TASK_WEBHOOK else None,
+                queueing_lock=key,  # at most one waiting...
+                lock=key,  # ...and one running, across every machine
             )
             .job
         )
@@ -214,7 +217,11 @@ class ProcrastinateQueue(JobQueue):
         job = self.store.get(job_id)
         if job is None:
             return
-        upload = job.upload_id if job.status == "queued" else None
+        if job.status == "processing":
+            # we hold the job's lock, so no one else is running it: an earlier attempt
+            # died without putting it back (e.g. its process stopped mid-job)
+            self.store.requeue(job_id)
+        upload = job.upload_id if job.status in ("queued", "processing") else None
         if upload:
             self._hold_upload(upload)
         try:
