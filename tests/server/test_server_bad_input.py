@@ -108,6 +108,8 @@ def test_unknown_ids_and_routes(client: httpx.Client) -> None:
     for path in ("", "/srt", "/vtt", "/sentences", "/paragraphs"):
         r = client.get(f"/v2/transcript/00000000-0000-0000-0000-000000000000{path}")
         assert (r.status_code, r.json()) == (400, missing)
+    r = client.get("/v2/transcript/nope/redacted-audio")
+    assert (r.status_code, r.json()) == (400, missing)
     r = client.delete("/v2/transcript/nope")
     assert (r.status_code, r.json()) == (400, missing)
     r = client.get("/v2/transcript", params={"limit": "lots"})

@@ -131,11 +131,14 @@ def test_custom_tags_field_through_the_sdk_request_model(
     _check_custom_tags(server.url, transcript.id)
 
 
-def test_list_pages_newest_first(server: LiveServer, done: aai.Transcript) -> None:
+def test_list_pages_newest_first(server: LiveServer, local_http: LocalHTTP) -> None:
     transcriber = aai.Transcriber()
-    made = [transcriber.submit(done.audio_url).id for _ in range(3)]
+    # jobs that fail fast (nothing at these URLs): listing does not care about the status
+    urls = [f"{local_http.url}/media/absent-{i}.mp3" for i in range(3)]
+    made = [transcriber.submit(url).id for url in urls]
     page = transcriber.list_transcripts(aai.ListTranscriptParameters(limit=2))
     assert [t.id for t in page.transcripts] == made[:0:-1]
+    assert [t.audio_url for t in page.transcripts] == urls[:0:-1]
     assert page.page_details.result_count == 2
     prev_url = page.page_details.prev_url or ""
     assert prev_url.startswith(server.url + "/v2/transcript?")
@@ -143,9 +146,10 @@ def test_list_pages_newest_first(server: LiveServer, done: aai.Transcript) -> No
     assert before == made[1]
     older = transcriber.list_transcripts(aai.ListTranscriptParameters(limit=2, before_id=before))
     assert older.transcripts[0].id == made[0]
-    assert all(t.audio_url == done.audio_url for t in older.transcripts[:1])
-    for transcript_id in made:  # let the workers finish before other tests use them
-        server.wait(transcript_id)
+    for transcript_id in made:
+        assert server.wait(transcript_id)["status"] == "error"
+    failed = transcriber.list_transcripts(aai.ListTranscriptParameters(status="error", limit=3))
+    assert {t.id for t in failed.transcripts} == set(made)
 
 
 def test_keys_see_only_their_own(server: LiveServer, done: aai.Transcript) -> None:

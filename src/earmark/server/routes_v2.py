@@ -55,6 +55,9 @@ def build_router() -> APIRouter:
     router.add_api_route(
         "/v2/transcript/{transcript_id}/word-search", search_words, methods=["GET"]
     )
+    router.add_api_route(
+        "/v2/transcript/{transcript_id}/redacted-audio", redacted_audio, methods=["GET"]
+    )
     return router
 
 
@@ -315,3 +318,13 @@ async def search_words(
     terms = parse_terms(request.query_params.get("words", ""))
     job, result = _completed(services, transcript_id, caller.owner, "Word search")
     return JSONResponse({"id": job.id, **word_search(result.transcript, terms)})
+
+
+async def redacted_audio(transcript_id: str, caller: ApiCaller, services: AppServices) -> Response:
+    """``GET /v2/transcript/{id}/redacted-audio``: earmark does not redact PII, so there is
+    never redacted audio; a clear 400 (the Python SDK reports it as expired/unavailable)."""
+    _lookup(services, transcript_id, caller.owner)
+    raise InputError(
+        "Redacted audio error, PII redaction is not available on this server "
+        "(redact_pii is accepted but not performed)"
+    )
