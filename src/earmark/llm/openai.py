@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from earmark.errors import UpstreamError
+from earmark.errors import InputError, UpstreamError
 from earmark.llm._http import HttpClient
 from earmark.llm.base import Provider, ProviderConfig, check_context
 from earmark.llm.types import ChatDelta, ChatRequest, ChatResponse, TokenLogprob, Usage
@@ -39,6 +39,7 @@ class OpenAIProvider(Provider):
         self._http = HttpClient(
             "openai", config, config.base_url or DEFAULT_BASE_URL, headers, transport
         )
+        self._completion_tokens_param = False
 
     def context_length(self, model: str) -> int | None:
         return self.config.context_length
@@ -46,7 +47,12 @@ class OpenAIProvider(Provider):
     def chat(self, request: ChatRequest) -> ChatResponse:
         """POST ``/chat/completions`` and map the answer."""
         check_context(request, self.config.context_length)
-        data = self._http.post_json("chat/completions", _body(request, stream=False))
+        try:
+            data = self._http.post_json("chat/completions", self._body(request, stream=False))
+        except InputError as exc:
+            if not self._switch_token_param(exc):
+                raise
+            data = self._http.post_json("chat/completions", self._body(request, stream=False))
         try:
             choice = data["choices"][0]
             message = choice.get("message") or {}
@@ -67,7 +73,7 @@ class OpenAIProvider(Provider):
         check_context(request, self.config.context_length)
         finish: str | None = None
         usage: Usage | None = None
-        with self._http.stream_lines("chat/completions", _body(request, stream=True)) as lines:
+        with self._http.stream_lines("chat/completions", self._body(request, stream=True)) as lines:
             for line in lines:
                 if not line.startswith("data:"):
                     continue
@@ -89,6 +95,19 @@ class OpenAIProvider(Provider):
                     if choice.get("finish_reason"):
                         finish = str(choice["finish_reason"])
         yield ChatDelta(finish_reason=finish or "stop", usage=usage or Usage())
+
+    def _body(self, request: ChatRequest, *, stream: bool) -> dict[str, Any]:
+        body = _body(request, stream=stream)
+        if self._completion_tokens_param:
+            body["max_completion_tokens"] = body.pop("max_tokens")
+        return body
+
+    def _switch_token_param(self, exc: InputError) -> bool:
+        """Newer OpenAI models reject ``max_tokens``: switch to ``max_completion_tokens``."""
+        if self._completion_tokens_param or "max_completion_tokens" not in str(exc):
+            return False
+        self._completion_tokens_param = True
+        return True
 
     def close(self) -> None:
         self._http.close()
@@ -113,7 +132,7 @@ def _body(request: ChatRequest, *, stream: bool) -> dict[str, Any]:
     if fmt is not None and fmt.type == "json_schema":
         body["response_format"] = {
             "type": "json_schema",
-            "json_schema": {"name": fmt.name, "schema": fmt.schema or {}, "strict": True},
+            "json_schema": {"name": fmt.name, "schema": fmt.schema or {}, "strict": fmt.strict},
         }
     elif fmt is not None and fmt.type == "json_object":
         body["response_format"] = {"type": "json_object"}

@@ -40,11 +40,13 @@ class ResponseFormat:
     type: ``"text"`` (free), ``"json_object"`` (any JSON object) or ``"json_schema"``.
     schema: the JSON schema when ``type == "json_schema"``.
     name: the schema's name (OpenAI requires one on the wire).
+    strict: ask OpenAI-compatible servers for strict schema adherence.
     """
 
     type: Literal["text", "json_object", "json_schema"] = "text"
     schema: dict[str, Any] | None = None
     name: str = "response"
+    strict: bool = False
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,7 @@ class LLMTagger(Tagger):
                 scores = [s - b for s, b in zip(scores, base, strict=True)]
             return _Ranked(_softmax_relevance(names, scores), None, "loglik")
         if provider.supports_json_schema:
-            fmt = ResponseFormat("json_schema", choice_schema(names), name="topic_tag")
+            fmt = ResponseFormat("json_schema", choice_schema(names), "topic_tag", strict=True)
             req = _with(request, response_format=fmt, logprobs=provider.supports_logprobs)
             response = provider.chat(req)
             chosen = match_choice(response.content, names)

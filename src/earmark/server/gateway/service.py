@@ -110,7 +110,8 @@ def _response_format(raw: dict[str, Any] | None) -> ResponseFormat | None:
                 "response_format.json_schema must be an object with a 'schema' object, e.g. "
                 '{"type": "json_schema", "json_schema": {"name": "x", "schema": {...}}}'
             )
-        return ResponseFormat("json_schema", spec["schema"], str(spec.get("name") or "response"))
+        name = str(spec.get("name") or "response")
+        return ResponseFormat("json_schema", spec["schema"], name, bool(spec.get("strict")))
     raise InputError(
         f"response_format.type must be 'text', 'json_object' or 'json_schema', not {kind!r}"
     )
