@@ -206,6 +206,22 @@ def test_a_run_that_finds_its_job_processing_takes_it_over(
     assert _runs(store, job.id) == [{"pid": os.getpid(), "stored": True}]
 
 
+def test_worker_recovers_from_database_errors(
+    store: PostgresStore, queue: ProcrastinateQueue
+) -> None:
+    worker = ProcrastinateQueue(store, ProcrastinateOptions(stalled_after_s=STALLED_AFTER_S))
+    worker.start(_handler(store, "fast"))
+    try:
+        _wait("the worker to register", lambda: _live_workers(store) >= 2)
+        with store.connection() as conn:  # its registration vanishes: its next fetch fails
+            conn.execute("DELETE FROM procrastinate_workers")
+        job = _new_job(store)
+        _wait("the job to complete", lambda: _status(store, job.id) == "completed")
+    finally:
+        worker.stop(timeout=10)
+    assert _runs(store, job.id) == [{"pid": os.getpid(), "stored": True}]
+
+
 def test_killed_worker_job_is_retried_and_stored_once(
     pg: tuple[str, str], store: PostgresStore, queue: ProcrastinateQueue, tmp_path: Path
 ) -> None:

@@ -273,6 +273,38 @@ class ProcrastinateQueue(JobQueue):
         self._loop.set_default_executor(ThreadPoolExecutor(threads, "earmark-job"))
         if signals:
             self._install_signals()
+        pause = 1.0
+        async with self.app.open_async():
+            while True:
+                tasks = self._spawn_workers()
+                self._ready.set()
+                stopping = asyncio.create_task(self._stop.wait())
+                done, _ = await asyncio.wait([*tasks, stopping], return_when="FIRST_COMPLETED")
+                if self._stop.is_set():
+                    sender = self.webhooks
+                    if isinstance(sender, QueuedWebhooks):
+                        sender.interrupt()  # retry waits end now; delivery resumes elsewhere
+                for task in tasks:
+                    task.cancel()  # graceful: running jobs finish (up to grace_s)
+                await asyncio.gather(*tasks, return_exceptions=True)
+                if self._stop.is_set():
+                    break
+                # a worker ended on its own: the database went away; start again after a pause
+                stopping.cancel()
+                for task in done:
+                    error = None if task.cancelled() else task.exception()
+                    why = " ".join(str(error).split()) or type(error).__name__
+                    log.error("queue worker stopped (%s); restarting in %.0f s", why, pause)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), pause)
+                if self._stop.is_set():
+                    break
+                pause = min(pause * 2, 30.0)
+        self._loop = None
+
+    def _spawn_workers(self) -> list[asyncio.Task[Any]]:
+        """The transcript and webhook workers of this process, and the sweeper."""
+        opts = self.options
         common: dict[str, Any] = {
             "install_signal_handlers": False,
             "update_heartbeat_interval": opts.heartbeat_s,
@@ -282,35 +314,17 @@ class ProcrastinateQueue(JobQueue):
             "shutdown_graceful_timeout": opts.grace_s,
             "delete_jobs": "successful",
         }
-        async with self.app.open_async():
-            tasks = [
-                asyncio.create_task(
-                    self.app.run_worker_async(
-                        queues=[TRANSCRIPTS_QUEUE],
-                        concurrency=max(1, opts.workers),
-                        name="earmark-transcripts",
-                        **common,
-                    )
-                ),
-                asyncio.create_task(
-                    self.app.run_worker_async(
-                        queues=[WEBHOOKS_QUEUE],
-                        concurrency=max(1, opts.webhook_workers),
-                        name="earmark-webhooks",
-                        **common,
-                    )
-                ),
-                asyncio.create_task(self._sweep_forever()),
-            ]
-            self._ready.set()
-            await self._stop.wait()
-            sender = self.webhooks
-            if isinstance(sender, QueuedWebhooks):
-                sender.interrupt()  # retry sleeps end now; deliveries continue elsewhere
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-        self._loop = None
+        runs = [
+            (TRANSCRIPTS_QUEUE, max(1, opts.workers), "earmark-transcripts"),
+            (WEBHOOKS_QUEUE, max(1, opts.webhook_workers), "earmark-webhooks"),
+        ]
+        tasks = [
+            asyncio.create_task(
+                self.app.run_worker_async(queues=[q], concurrency=n, name=name, **common)
+            )
+            for q, n, name in runs
+        ]
+        return [*tasks, asyncio.create_task(self._sweep_forever())]
 
     def _install_signals(self) -> None:
         loop, stop = self._loop, self._stop

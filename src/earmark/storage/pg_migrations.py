@@ -69,6 +69,8 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             data      BYTEA NOT NULL,
             PRIMARY KEY (upload_id, n)
         );
+        -- media is compressed already: store chunks as they are, without TOAST compression
+        ALTER TABLE upload_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
         """,
     ),
 )

@@ -28,8 +28,11 @@ def write_chunks(conn: psycopg.Connection[Any], upload_id: str, path: Path) -> N
     """Stream ``path`` into ``upload_chunks`` (inside the caller's transaction)."""
     with (
         open(path, "rb") as fh,
-        conn.cursor().copy("COPY upload_chunks (upload_id, n, data) FROM STDIN") as copy,
+        conn.cursor().copy(
+            "COPY upload_chunks (upload_id, n, data) FROM STDIN (FORMAT BINARY)"
+        ) as copy,
     ):
+        copy.set_types(["text", "int4", "bytea"])  # binary: no hex escaping of the bytes
         for n, chunk in enumerate(iter(lambda: fh.read(CHUNK_BYTES), b"")):
             copy.write_row((upload_id, n, chunk))
 
