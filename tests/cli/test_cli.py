@@ -152,16 +152,17 @@ def test_tag_batch_keeps_going_and_resumes(tmp_path: Path, jfk_flac: Path) -> No
     assert first.returncode == 1  # one file failed
     assert "broken.mp3" in first.stderr
     done = sorted(p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*.json"))
-    assert done == ["calls/jfk.json", "note.json"]
-    assert json.loads((out_dir / "note.json").read_text())["best_tag"] == "Politics"
-    stamp = (out_dir / "calls" / "jfk.json").stat().st_mtime_ns
+    # outputs keep the source suffix, so talk.mp3 and talk.txt never collide
+    assert done == ["calls/jfk.flac.json", "note.txt.json"]
+    assert json.loads((out_dir / "note.txt.json").read_text())["best_tag"] == "Politics"
+    stamp = (out_dir / "calls" / "jfk.flac.json").stat().st_mtime_ns
 
     again = run(
         "tag", str(inputs), "--fast", "--tags", "media", "--format", "json", "-o", str(out_dir)
     )
     assert again.returncode == 1
     assert "2 skipped" in again.stderr
-    assert (out_dir / "calls" / "jfk.json").stat().st_mtime_ns == stamp
+    assert (out_dir / "calls" / "jfk.flac.json").stat().st_mtime_ns == stamp
 
 
 def test_tag_csv_rows(tmp_path: Path) -> None:

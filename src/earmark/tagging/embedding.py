@@ -50,7 +50,10 @@ F32 = npt.NDArray[np.float32]
 class EmbeddingConfig:
     """Calibration of the embedding tagger (defaults measured in benchmarks/tagging.md).
 
-    template: how a tag's name and description become one text.
+    templates: how a tag's name and description become texts; a tag's vector is the mean
+        of their embeddings (and of its examples'). The short "This is about <name>." prompt
+        carries what the name alone says; on the media preset it lifted HuffPost accuracy
+        from 0.391 to 0.434 with AG News unchanged (benchmarks/tagging.md).
     center, temperature: the relevance mapping ``sigmoid((margin - center) / temperature)``
         where ``margin = cos - background``.
     background_k: how many of the closest neutral sentences make the background.
@@ -60,7 +63,7 @@ class EmbeddingConfig:
         (so a topic that fills a quarter of a long call is not averaged away).
     """
 
-    template: str = "Topic: {name}. {description}"
+    templates: tuple[str, ...] = ("Topic: {name}. {description}", "This is about {lower}.")
     center: float = -0.15
     temperature: float = 0.05
     background_k: int = 3
@@ -119,15 +122,20 @@ class EmbeddingTagger(Tagger):
             if key in self._tag_cache:
                 self._tag_cache.move_to_end(key)
                 return self._tag_cache[key]
+        templates = self.config.templates
         texts: list[str] = []
-        owner: list[int] = []
-        for i, tag in enumerate(tags.tags):
-            texts.append(self.config.template.format(name=tag.name, description=tag.description))
-            texts.extend(tag.examples)
-            owner.extend([i] * (1 + len(tag.examples)))
-        emb = self.encoder.encode(texts)
-        sums = np.zeros((len(tags.tags), emb.shape[1]), dtype=np.float32)
-        np.add.at(sums, np.array(owner), emb)
+        for tag in tags.tags:
+            texts.extend(
+                t.format(name=tag.name, lower=tag.name.lower(), description=tag.description)
+                for t in templates
+            )
+        emb = self.encoder.encode(texts).reshape(len(tags.tags), len(templates), -1)
+        described = _normalise(emb.mean(axis=1))
+        sums = described.copy()
+        examples = [(i, ex) for i, tag in enumerate(tags.tags) for ex in tag.examples]
+        if examples:
+            ex_emb = self.encoder.encode([ex for _, ex in examples])
+            np.add.at(sums, np.array([i for i, _ in examples]), ex_emb)
         vectors = _normalise(sums)
         with self._lock:
             self._tag_cache[key] = vectors
