@@ -192,3 +192,28 @@ def test_bad_tag_file_is_a_clear_error(tmp_path: Path) -> None:
     assert out.returncode != 0
     assert "Sports" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_eval_on_users_labelled_data(tmp_path: Path) -> None:
+    data = tmp_path / "labelled.csv"
+    data.write_text(
+        "text,label\n"
+        "I cannot log in to my account and the reset link fails,Account Issues\n"
+        "I was charged twice on this month's invoice,Billing and Payments\n"
+        "Your whole service has been down since this morning,Service Disruption\n"
+        "hello how are you today,none\n"
+    )
+    out = run("eval", str(data), "--tags", "support", "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["n"] == 4
+    assert 0.5 <= report["accuracy"] <= 1.0
+    assert set(report["per_tag"]) >= {"Account Issues", "Billing and Payments"}
+    text = run("eval", str(data), "--tags", "support")
+    assert "accuracy" in text.stdout and "macro-F1" in text.stdout
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("words,category\nhello,x\n")
+    out = run("eval", str(bad), "--tags", "support")
+    assert out.returncode != 0
+    assert "Traceback" not in out.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -52,6 +53,8 @@ def eval_command(
     except EarmarkError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2))
+        data = dataclasses.asdict(report)
+        data.pop("predictions", None)
+        click.echo(json.dumps(data, indent=2))
     else:
-        click.echo(report.format())
+        click.echo(report.summary())

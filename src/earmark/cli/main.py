@@ -22,6 +22,7 @@ class _LazyGroup(click.Group):
         "eval": ("earmark.cli.evaluate", "eval_command"),
         "serve": ("earmark.cli.serve", "serve"),
         "keys": ("earmark.cli.keys", "keys"),
+        "worker": ("earmark.cli.worker", "worker"),
         "config": ("earmark.cli.config_cmd", "config_command"),
     }
 
@@ -55,6 +56,7 @@ def cli() -> None:
       earmark tag examples/news_clip.mp3 --tags media
       earmark transcribe talk.mp4 --format srt
       earmark serve            # AssemblyAI-compatible API on http://127.0.0.1:8000
+      earmark eval labelled.csv --tags support   # accuracy on your own data
 
     Settings come from EARMARK_* environment variables; see 'earmark config'.
     """
