@@ -178,14 +178,20 @@ def bench_gateway(reps: int) -> list[str]:
     return rows
 
 
-def bench_tagging(rows_per_set: int) -> list[str]:
+TEXT_FIRST_PROMPT = (
+    "{text}\n\nWhich one of these topics is the text above about?\n{tag_lines}\n\n"
+    "Answer with the topic name only."
+)
+
+
+def bench_tagging(rows_per_set: int, variants: bool) -> list[str]:
     """LLM tagger (local) beside the embedding tagger on the tagging benchmark sets."""
     from tagging_bench import AG_MAP, AG_TAGS, BANK_MAP, BBC_MAP, _balanced, _csv, data_dir
 
     from earmark.tagging import load_tags
     from earmark.tagging.embedding import EmbeddingTagger
     from earmark.tagging.evaluate import evaluate
-    from earmark.tagging.llm import LLMTagger
+    from earmark.tagging.llm import LLMTagger, LLMTaggerOptions
 
     d = data_dir()
     media = load_tags("media")
@@ -210,15 +216,24 @@ def bench_tagging(rows_per_set: int) -> list[str]:
     sets.append(
         ("BANKING77 -> support (odd rows)", load_tags("support"), bank[1::2][::6][:rows_per_set])
     )
-    llm = LLMTagger(router=Router([Route("*", "local")]))
+    router = Router([Route("*", "local")])
+    llm = LLMTagger(router=router)
+    llm_text_first = LLMTagger(LLMTaggerOptions(prompt=TEXT_FIRST_PROMPT), router)
     emb = EmbeddingTagger()
     opts = TagOptions(threshold=0.0, per_window=False)
+    taggers: list[tuple[str, Any]] = [
+        ("embedding (MiniLM)", emb),
+        ("LLM, local SmolLM2-135M, guide prompt (default)", llm),
+    ]
+    if variants:
+        taggers.append(("LLM, local SmolLM2-135M, text-first prompt", llm_text_first))
     out = [
         "| dataset | rows | tags | tagger | accuracy | macro-F1 | ms/text |",
         "|---|---|---|---|---|---|---|",
     ]
+    print("\n".join(out), flush=True)
     for name, tags, items in sets:
-        for label, tagger in (("embedding (MiniLM)", emb), ("LLM, local SmolLM2-135M", llm)):
+        for label, tagger in taggers:
             r = evaluate(tagger, tags, items, opts)
             out.append(f"| {name} | {r.n} | {len(tags.tags)} | {label} | {r.accuracy:.1%} | "
                        f"{r.macro_f1:.3f} | {r.ms_per_item:.0f} |")  # fmt: skip
@@ -232,6 +247,7 @@ def main() -> None:
     )
     ap.add_argument("--rows", type=int, default=100, help="rows per tagging dataset")
     ap.add_argument("--reps", type=int, default=20, help="repetitions for latency and speed")
+    ap.add_argument("--variants", action="store_true", help="also try a text-first prompt")
     ap.add_argument("--only", default="", help="comma-separated subset of: speed,gateway,tagging")
     args = ap.parse_args()
     only = set(args.only.split(",")) - {""}
@@ -247,7 +263,7 @@ def main() -> None:
         print("## Gateway overhead\n\n" + "\n".join(bench_gateway(args.reps)) + "\n", flush=True)
     if not only or "tagging" in only:
         print("## LLM tagger accuracy\n")
-        bench_tagging(args.rows)
+        bench_tagging(args.rows, args.variants)
 
 
 if __name__ == "__main__":
