@@ -106,7 +106,10 @@ async def create_transcript(
     default_tags = services.pipeline.config.default_custom_tags
     if default_tags is not None and "custom_tags" not in params.model_fields_set:
         echo["custom_tags"] = default_tags  # EARMARK_CUSTOM_TAGS; an explicit null opts out
-    await run_in_threadpool(_validate, services, echo)
+    if "webhook_url" in echo or "custom_tags" in echo:
+        await run_in_threadpool(_validate, services, echo)  # DNS, tag-list files
+    else:
+        _validate(services, echo)
     job = JobRecord(
         id=str(uuid.uuid4()),
         owner=caller.owner,

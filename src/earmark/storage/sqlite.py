@@ -9,6 +9,7 @@ only a power loss can drop the last transactions).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sqlite3
 import threading
@@ -90,10 +91,7 @@ class SQLiteStore(TranscriptStore):
                 job.webhook_secret,
             ),
         )
-        stored = self.get(job.id)
-        if stored is None or stored.seq != cur.lastrowid:
-            raise RuntimeError(f"transcript {job.id} vanished right after it was stored")
-        return stored
+        return dataclasses.replace(job, status="queued", seq=int(cur.lastrowid or 0))
 
     def get(self, job_id: str, owner: str | None = None) -> JobRecord | None:
         sql = f"SELECT {_COLUMNS}, result FROM transcripts WHERE id = ?"
