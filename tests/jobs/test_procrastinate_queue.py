@@ -78,10 +78,13 @@ def _handler(store: PostgresStore, mode: str) -> Callable[[str], None]:
     return handle
 
 
-def _worker_main(url: str, schema: str, mode: str) -> None:
+def _worker_main(url: str, schema: str, mode: str, grace: str = "") -> None:
     """A worker process: the real queue's foreground loop with the test handler."""
     store = PostgresStore(PostgresOptions(url, schema=schema))
-    queue = ProcrastinateQueue(store, ProcrastinateOptions(stalled_after_s=STALLED_AFTER_S))
+    options = ProcrastinateOptions(
+        stalled_after_s=STALLED_AFTER_S, grace_s=float(grace) if grace else None
+    )
+    queue = ProcrastinateQueue(store, options)
     queue.run(_handler(store, mode))
     store.close()
 
@@ -143,10 +146,12 @@ def _status(store: PostgresStore, job_id: str) -> str:
     return job.status if job is not None else "missing"
 
 
-def _spawn(pg: tuple[str, str], mode: str, log: Path) -> subprocess.Popen[bytes]:
+def _spawn(pg: tuple[str, str], mode: str, log: Path, grace: str = "") -> subprocess.Popen[bytes]:
     with open(log, "ab") as out:
         return subprocess.Popen(
-            [sys.executable, __file__, pg[0], pg[1], mode], stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, __file__, pg[0], pg[1], mode, grace],
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
 
 
@@ -204,6 +209,36 @@ def test_a_run_that_finds_its_job_processing_takes_it_over(
     done = store.get(job.id)
     assert done is not None and done.attempts == 2
     assert _runs(store, job.id) == [{"pid": os.getpid(), "stored": True}]
+
+
+def test_stop_hands_back_a_job_still_running(
+    store: PostgresStore, queue: ProcrastinateQueue
+) -> None:
+    # a server stopping with a long transcription in its in-process worker
+    release = threading.Event()
+
+    def slow(job_id: str) -> None:
+        if store.claim(job_id) is not None:
+            release.wait(30)
+            store.finish(job_id, result=_result("too late"))
+
+    worker = ProcrastinateQueue(store, ProcrastinateOptions(stalled_after_s=STALLED_AFTER_S))
+    worker.start(slow)
+    job = _new_job(store)
+    try:
+        _wait("the claim", lambda: _status(store, job.id) == "processing")
+        worker.stop(timeout=0.2)
+        assert _status(store, job.id) == "queued"  # at once, for the next worker
+    finally:
+        release.set()
+    _wait("the old run to end", lambda: not worker._running)
+    assert _status(store, job.id) == "queued"  # its late finish stored nothing
+    rescuer = ProcrastinateQueue(store, ProcrastinateOptions(stalled_after_s=STALLED_AFTER_S))
+    rescuer.start(_handler(store, "fast"))
+    try:
+        _wait("the job to complete", lambda: _status(store, job.id) == "completed")
+    finally:
+        rescuer.stop(timeout=10)
 
 
 def test_worker_recovers_from_database_errors(
@@ -276,6 +311,29 @@ def test_sigterm_finishes_the_running_job(
     assert row is not None and row["n"] == 0
 
 
+def test_sigterm_past_the_grace_period_hands_the_job_back(
+    pg: tuple[str, str], store: PostgresStore, queue: ProcrastinateQueue, tmp_path: Path
+) -> None:
+    stuck = _spawn(pg, "hang", tmp_path / "stuck.log", grace="0.5")
+    rescuer: subprocess.Popen[bytes] | None = None
+    try:
+        job = _new_job(store)
+        _wait("the stuck worker to claim", lambda: _status(store, job.id) == "processing")
+        stuck.send_signal(signal.SIGTERM)
+        assert stuck.wait(30) == 1, (tmp_path / "stuck.log").read_text()
+        # handed back before exiting: queued again at once, no stall window to wait for
+        assert _status(store, job.id) == "queued"
+        rescuer = _spawn(pg, "fast", tmp_path / "rescuer.log")
+        _wait("the job to complete", lambda: _status(store, job.id) == "completed")
+    finally:
+        for proc in (stuck, rescuer):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+    assert [r["pid"] for r in _runs(store, job.id)] == [stuck.pid, rescuer.pid]
+    assert "handed back 1 running job" in (tmp_path / "stuck.log").read_text()
+
+
 def test_worker_cli_help_and_missing_database(tmp_path: Path) -> None:
     from earmark.cli.worker import worker
 
@@ -290,4 +348,4 @@ def test_worker_cli_help_and_missing_database(tmp_path: Path) -> None:
 
 
 if __name__ == "__main__":
-    _worker_main(*sys.argv[1:4])
+    _worker_main(*sys.argv[1:5])

@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +43,7 @@ from procrastinate.manager import JobManager
 
 from earmark.config import ServerSettings
 from earmark.errors import InputError
+from earmark.jobs import procrastinate_recovery as recovery
 from earmark.jobs.base import JobHandler, JobQueue
 from earmark.jobs.webhooks import WebhookOptions, WebhookSender
 from earmark.storage.base import TranscriptStore
@@ -76,7 +77,8 @@ class ProcrastinateOptions:
     workers: transcription jobs this process runs at once (0 = none: enqueue only).
     webhook_workers: webhook deliveries this process runs at once (with ``workers > 0``).
     stalled_after_s: a job whose worker sent no heartbeat for this long is run again.
-    grace_s: on stop, how long to wait for running jobs (``None``: until they end).
+    grace_s: after SIGTERM, how long to wait for running jobs (``None``: until they end);
+        then they are handed back to the queue and the process exits.
     max_connections: size of the worker's own connection pool.
     """
 
@@ -115,6 +117,7 @@ class ProcrastinateQueue(JobQueue):
         self._deferrer = JobManager(procrastinate.SyncPsycopgConnector())
         self._in_tx: set[str] = set()
         self._lock = threading.Lock()
+        self._running: set[tuple[str, str]] = set()
         self._uploads_lock = threading.Lock()
         self._upload_users: dict[str, int] = {}
         self._handler: JobHandler | None = None
@@ -167,6 +170,9 @@ class ProcrastinateQueue(JobQueue):
             with contextlib.suppress(RuntimeError):  # loop already closed
                 loop.call_soon_threadsafe(stop.set)
             thread.join(timeout)
+            if thread.is_alive():  # a long transcription: let another worker redo it now
+                handed = self.hand_back()
+                log.warning("stopped with %d job(s) running, handed back: %s", len(handed), handed)
         self._thread = None
 
     def pending(self) -> int:
@@ -224,17 +230,29 @@ class ProcrastinateQueue(JobQueue):
         upload = job.upload_id if job.status in ("queued", "processing") else None
         if upload:
             self._hold_upload(upload)
-        try:
-            handler(job_id)
-        except Exception:
-            self.store.requeue(job_id)  # runnable again for procrastinate's retry
-            raise
-        finally:
-            if upload:
-                self._release_upload(upload)
+        with self._tracked(TASK_TRANSCRIBE, job_id):
+            try:
+                handler(job_id)
+            except Exception:
+                self.store.requeue(job_id)  # runnable again for procrastinate's retry
+                raise
+            finally:
+                if upload:
+                    self._release_upload(upload)
         done = self.store.get(job_id)
         if done is not None and done.webhook_state == "pending":
             self.defer_webhook(job_id)
+
+    @contextlib.contextmanager
+    def _tracked(self, task_name: str, job_id: str) -> Iterator[None]:
+        """Remember a running job, for :meth:`hand_back`."""
+        with self._lock:
+            self._running.add((task_name, job_id))
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._running.discard((task_name, job_id))
 
     def _hold_upload(self, upload_id: str) -> None:
         """Copy an upload from the database for a job (shared by this process's jobs)."""
@@ -258,7 +276,8 @@ class ProcrastinateQueue(JobQueue):
         sender = self.webhooks
         if sender is None:
             raise RuntimeError("no webhook sender: build the queue with build_procrastinate()")
-        sender.deliver(job_id)
+        with self._tracked(TASK_WEBHOOK, job_id):
+            sender.deliver(job_id)
         job = self.store.get(job_id)
         if job is not None and job.webhook_state == "pending":
             self.defer_webhook(job_id)  # interrupted by a stop: continue elsewhere
@@ -311,7 +330,6 @@ class ProcrastinateQueue(JobQueue):
             "stalled_worker_timeout": opts.stalled_after_s,
             "fetch_job_polling_interval": opts.heartbeat_s,
             "abort_job_polling_interval": max(opts.heartbeat_s, 5.0),
-            "shutdown_graceful_timeout": opts.grace_s,
             "delete_jobs": "successful",
         }
         runs = [
@@ -331,17 +349,30 @@ class ProcrastinateQueue(JobQueue):
         assert loop is not None and stop is not None
 
         def _on_signal(signum: int) -> None:
+            name = signal.Signals(signum).name
             if stop.is_set():
-                log.warning("second %s: exiting now", signal.Signals(signum).name)
-                os._exit(128 + signum)
+                self._force_exit(f"second {name}", 128 + signum)
             log.warning(
-                "%s: finishing running jobs, then exiting (send it again to exit now)",
-                signal.Signals(signum).name,
+                "%s: finishing running jobs, then exiting (send it again to exit now)", name
             )
             stop.set()
+            if self.options.grace_s is not None:
+                loop.call_later(self.options.grace_s, self._force_exit, "grace period over", 1)
 
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, _on_signal, signum)
+
+    def _force_exit(self, why: str, code: int) -> None:
+        """Hand running jobs back to the queue and exit now (their threads cannot be
+        interrupted)."""
+        try:
+            handed = self.hand_back()
+        except Exception:  # exiting anyway: the sweeper of another worker recovers them
+            log.exception("could not hand running jobs back")
+            handed = []
+        log.warning("%s: exiting now; handed back %d running job(s): %s", why, len(handed), handed)
+        logging.shutdown()
+        os._exit(code)
 
     async def _sweep_forever(self) -> None:
         while True:
@@ -357,41 +388,22 @@ class ProcrastinateQueue(JobQueue):
         """Retry the jobs of workers silent for ``stalled_after_s``; returns the transcript
         (or webhook) ids retried. One sweeper at a time (advisory lock), one transaction."""
         with self.store.connection() as conn, conn.transaction():
-            got = conn.execute(
-                "SELECT pg_try_advisory_xact_lock(hashtext(%s)) AS ok",
-                (f"earmark-sweep:{self.store.schema}",),
-            ).fetchone()
-            if got is None or not got["ok"]:
+            if not recovery.try_sweep_lock(conn, self.store.schema):
                 return []
-            rows = conn.execute(
-                "SELECT j.id, j.queue_name, j.task_name, j.args FROM procrastinate_jobs j "
-                "LEFT JOIN procrastinate_workers w ON w.id = j.worker_id "
-                "WHERE j.status = 'doing' AND j.queue_name = ANY(%s) AND (w.id IS NULL "
-                "OR w.last_heartbeat < now() - make_interval(secs => %s)) "
-                "FOR UPDATE OF j SKIP LOCKED",
-                ([TRANSCRIPTS_QUEUE, WEBHOOKS_QUEUE], self.options.stalled_after_s),
-            ).fetchall()
-            retried: list[str] = []
-            for row in rows:
-                job_id = str((row["args"] or {}).get("job_id", ""))
-                if row["task_name"] == TASK_TRANSCRIBE and job_id:
-                    conn.execute(
-                        "UPDATE transcripts SET status = 'queued' "
-                        "WHERE id = %s AND status = 'processing' AND NOT deleted",
-                        (job_id,),
-                    )
-                conn.execute(
-                    "SELECT procrastinate_retry_job_v2(%s, now(), NULL, NULL, NULL)", (row["id"],)
-                )
-                conn.execute(  # wake idle workers now rather than at their next poll
-                    "SELECT pg_notify(%s, %s)",
-                    (
-                        f"procrastinate_queue_v1#{row['queue_name']}",
-                        json.dumps({"type": "job_inserted", "job_id": row["id"]}),
-                    ),
-                )
-                retried.append(job_id)
-            return retried
+            queues = [TRANSCRIPTS_QUEUE, WEBHOOKS_QUEUE]
+            rows = recovery.stalled_jobs(conn, queues, self.options.stalled_after_s)
+            return recovery.replace(conn, rows, TASK_TRANSCRIBE, self._defer)
+
+    def hand_back(self) -> list[str]:
+        """Give the jobs this process is running back to the queue at once (before a forced
+        exit), so that other workers take them without waiting for the stall window."""
+        with self._lock:
+            keys = sorted(f"{task}:{job_id}" for task, job_id in self._running)
+        if not keys:
+            return []
+        with self.store.connection() as conn, conn.transaction():
+            rows = recovery.running_jobs(conn, keys)
+            return recovery.replace(conn, rows, TASK_TRANSCRIBE, self._defer)
 
 
 class QueuedWebhooks(WebhookSender):
