@@ -15,7 +15,7 @@ from earmark.storage import JobRecord
 
 @pytest.fixture(scope="module")
 def server(launch: object) -> LiveServer:
-    return launch(webhook_timeout_s=1.0)  # type: ignore[operator, no-any-return]
+    return launch(webhook_timeout_s=2.0)  # type: ignore[operator, no-any-return]
 
 
 @pytest.fixture(scope="module")
@@ -115,14 +115,14 @@ def test_client_error_stops_retries(
 def test_timeout_is_retried_and_error_status_is_sent(
     server: LiveServer, local_http: LocalHTTP
 ) -> None:
-    local_http.routes[("POST", "/hook/slow")] = _scripted([200], delay_first_s=2.0)
+    local_http.routes[("POST", "/hook/slow")] = _scripted([200], delay_first_s=3.0)
     missing = f"{local_http.url}/media/missing.flac"
     transcript_id = _create(
         server, {"audio_url": missing, "webhook_url": f"{local_http.url}/hook/slow"}
     )
     job = _settled(server, transcript_id)
     assert job.status == "error"
-    assert job.webhook_state == "delivered" and job.webhook_attempts == 2  # 1 s timeout, then ok
+    assert job.webhook_state == "delivered" and job.webhook_attempts == 2  # 2 s timeout, then ok
     assert local_http.posts("/hook/slow")[-1] == {"transcript_id": transcript_id, "status": "error"}
 
 
