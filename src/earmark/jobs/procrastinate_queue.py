@@ -12,10 +12,10 @@ source of truth, and every handler is idempotent by job id (the store's compare-
   so at most one is running anywhere; a run that finds its transcript still
   ``processing`` therefore knows the previous attempt died, and takes it over.
 - **Killed workers**: every worker process beats (procrastinate heartbeats, every
-  ``stalled_after_s / 4``); a sweeper in every worker process looks every beat for jobs
-  whose worker has been silent for ``stalled_after_s``, puts the transcript back to
-  ``queued`` and the job back to ``todo`` in one transaction, under an advisory lock so
-  two sweepers never retry the same job twice.
+  ``stalled_after_s / 4``) and sweeps at that pace: jobs of workers silent for
+  ``stalled_after_s`` are replaced by fresh ones and their transcripts put back to
+  ``queued`` (:mod:`earmark.jobs.procrastinate_recovery`). A stopping process hands its
+  running jobs back the same way, at once.
 - **Webhooks** are procrastinate jobs too (queue ``earmark-webhooks``, one lock per
   transcript, so one delivery runs at a time across all machines): deferred by the
   transcript job once the outcome is stored, so a worker killed between storing and
