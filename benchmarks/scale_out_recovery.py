@@ -108,9 +108,10 @@ def main() -> None:
         "EARMARK_ASR_MODEL": args.model,
     }
     port = _free_port()
-    serve = ["-c", "from earmark.cli.main import main; main()", "serve", "--port", str(port)]
+    cli = ["-c", "from earmark.cli.main import main; main()"]
+    serve = [*cli, "serve", "--port", str(port)]
     procs = [_spawn([*serve, "--data-dir", str(work / "server")], env, work / "serve.log")]
-    worker_args = ["-m", "earmark.cli.worker", "--log-level", "warning", "--concurrency", "1"]
+    worker_args = [*cli, "worker", "--log-level", "warning", "--concurrency", "1"]
     base = f"http://127.0.0.1:{port}"
     try:
         _until("the server", lambda: _healthy(base), 60)

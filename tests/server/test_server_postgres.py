@@ -114,8 +114,8 @@ def cluster(
             procs.append(Proc([*_earmark(), *args], env, root / f"{name}.log"))
             servers.append(f"http://127.0.0.1:{port}")
         worker_dir = root / "worker"
-        args = ["-m", "earmark.cli.worker", "--concurrency", "1", "--data-dir", str(worker_dir)]
-        worker = Proc([sys.executable, *args], env, root / "worker.log")
+        args = ["worker", "--concurrency", "1", "--data-dir", str(worker_dir)]
+        worker = Proc([*_earmark(), *args], env, root / "worker.log")
         procs.append(worker)
         for server in servers:
             _wait_healthy(server, procs)
