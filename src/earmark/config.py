@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,6 +69,28 @@ class ServerSettings(BaseSettings):
     )
     workers: int = Field(
         0, description="In-process transcription workers; 0 = sized to the machine."
+    )
+    queue: Literal["auto", "local", "procrastinate"] = Field(
+        "auto",
+        description="Job queue: 'local' (threads in this process), 'procrastinate' "
+        "(PostgreSQL-backed, shared by every server and 'earmark worker'), or 'auto' = "
+        "procrastinate with a PostgreSQL database, local otherwise.",
+    )
+    run_workers: bool = Field(
+        True,
+        description="Run transcription workers inside 'earmark serve'. With the "
+        "procrastinate queue, false makes the server only accept and enqueue jobs while "
+        "'earmark worker' processes (on any machine) run them.",
+    )
+    database_schema: str = Field(
+        "earmark",
+        description="PostgreSQL schema holding earmark's tables and the procrastinate "
+        "queue (created if missing).",
+    )
+    stalled_after_s: float = Field(
+        20.0,
+        description="procrastinate queue: a job whose worker sent no heartbeat for this "
+        "long (killed, machine lost) is run again by another worker.",
     )
     api_keys: str = Field(
         "", description="Comma-separated API keys accepted besides those in the keys file."

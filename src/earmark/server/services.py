@@ -20,7 +20,7 @@ from earmark.jobs.local import LocalQueue
 from earmark.jobs.pipeline import Pipeline, PipelineConfig, parse_model_map
 from earmark.jobs.topics import default_tags_spec
 from earmark.jobs.webhooks import WebhookOptions, WebhookSender
-from earmark.storage import JobRecord, TranscriptStore, open_store
+from earmark.storage import JobRecord, TranscriptStore, is_postgres_url, open_store
 from earmark.storage.files import FileStore
 from earmark.storage.keys import KeyRing, KeysFile
 
@@ -105,22 +105,28 @@ def build_services(settings: Settings | None = None) -> Services:
         model_map=parse_model_map(srv.speech_model_map),
         default_custom_tags=default_tags_spec(srv.custom_tags),
     )
-    webhooks = WebhookSender(
-        store,
-        WebhookOptions(
-            max_attempts=srv.webhook_max_attempts,
-            timeout_s=srv.webhook_timeout_s,
-            backoff_s=srv.webhook_backoff_s,
-            allow_private=srv.allow_private_urls,
-        ),
+    webhook_options = WebhookOptions(
+        max_attempts=srv.webhook_max_attempts,
+        timeout_s=srv.webhook_timeout_s,
+        backoff_s=srv.webhook_backoff_s,
+        allow_private=srv.allow_private_urls,
     )
+    queue: JobQueue
+    webhooks: WebhookSender
+    if srv.queue == "procrastinate" or (srv.queue == "auto" and is_postgres_url(srv.database_url)):
+        from earmark.jobs.procrastinate_queue import build_procrastinate
+
+        queue, webhooks = build_procrastinate(store, srv, workers, webhook_options)
+    else:
+        queue = LocalQueue(store, workers, nice=srv.worker_nice)
+        webhooks = WebhookSender(store, webhook_options)
     pipeline = Pipeline(store, files, config, notify=webhooks.submit)
     return Services(
         settings=settings,
         store=store,
         files=files,
         keys=keys,
-        queue=LocalQueue(store, workers, nice=srv.worker_nice),
+        queue=queue,
         pipeline=pipeline,
         webhooks=webhooks,
     )

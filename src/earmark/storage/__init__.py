@@ -31,20 +31,36 @@ __all__ = [
     "TopicsOutcome",
     "TranscriptStore",
     "UploadRecord",
+    "is_postgres_url",
     "open_store",
     "utc_now",
 ]
 
 
+def is_postgres_url(url: str | None) -> bool:
+    """Whether ``url`` names a PostgreSQL database (``postgresql://`` or ``postgres://``)."""
+    return bool(url) and str(url).startswith(("postgresql://", "postgres://"))
+
+
 def open_store(settings: ServerSettings) -> TranscriptStore:
     """Open the configured store (SQLite at ``<data_dir>/earmark.db`` by default)."""
     url = settings.database_url
+    if is_postgres_url(url):
+        from earmark.storage.postgres import PostgresOptions, PostgresStore
+
+        return PostgresStore(
+            PostgresOptions(
+                url=str(url),
+                schema=settings.database_schema,
+                cache_dir=settings.data_dir / "upload-cache",
+            )
+        )
     if url is None or url == "" or url.startswith("sqlite:"):
         from earmark.storage.sqlite import SQLiteStore
 
         path = url.removeprefix("sqlite:///") if url and url.startswith("sqlite:///") else None
         return SQLiteStore(settings.data_dir / "earmark.db" if path is None else Path(path))
     raise InputError(
-        f"EARMARK_DATABASE_URL={url.split('@')[-1]!r}: only SQLite is built in so far "
-        "(unset it to use <data_dir>/earmark.db)"
+        f"EARMARK_DATABASE_URL={url.split('@')[-1]!r}: use postgresql://user@host/dbname or "
+        "sqlite:///path/to/earmark.db (or unset it to use <data_dir>/earmark.db)"
     )
