@@ -28,15 +28,20 @@ SAMPLE_RATE = 16_000
 
 @dataclass(frozen=True)
 class AudioData:
-    """Decoded audio: mono float32 samples at 16 kHz in [-1, 1]."""
+    """Decoded audio: mono float32 samples at 16 kHz in [-1, 1].
+
+    ``offset_ms`` is where the first sample sits in the source media (non-zero when only a
+    stretch was decoded), so times computed from these samples can be made absolute.
+    """
 
     samples: npt.NDArray[np.float32]
     sample_rate: int = SAMPLE_RATE
     source: str = ""
+    offset_ms: int = 0
 
     @property
     def duration_ms(self) -> int:
-        return int(round(len(self.samples) * 1000 / self.sample_rate))
+        return round(len(self.samples) * 1000 / self.sample_rate)
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,8 @@ def eval_command(
     except EarmarkError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
-        data = dataclasses.asdict(report)
-        data.pop("predictions", None)
-        click.echo(json.dumps(data, indent=2))
+        fields = dataclasses.asdict(report)
+        fields.pop("predictions", None)
+        click.echo(json.dumps(fields, indent=2))
     else:
         click.echo(report.summary())
