@@ -260,10 +260,14 @@ files = json.loads(sys.argv[1])
 engine = get_engine({model!r}, threads=0)
 opts = ASROptions(model={model!r}, beam_size={beam}, language="en_us")
 engine.transcribe(decode_audio(files[0]), opts)  # warm up, like the server's first job
-t0 = time.perf_counter()
+import resource
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+t0, c0 = time.perf_counter(), cpu()
 for f in files:
     engine.transcribe(decode_audio(f), opts)
-print(json.dumps({{"seconds": time.perf_counter() - t0}}))
+print(json.dumps({{"seconds": time.perf_counter() - t0, "cpu": cpu() - c0}}))
 """
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     out = subprocess.run(
@@ -273,8 +277,13 @@ print(json.dumps({{"seconds": time.perf_counter() - t0}}))
         check=True,
         env=env,
     ).stdout
-    seconds = float(json.loads(out.strip().splitlines()[-1])["seconds"])
-    return {"seconds": round(seconds, 2), "jobs_per_min": round(len(files) / seconds * 60, 1)}
+    got = json.loads(out.strip().splitlines()[-1])
+    seconds = float(got["seconds"])
+    return {
+        "seconds": round(seconds, 2),
+        "jobs_per_min": round(len(files) / seconds * 60, 1),
+        "cpu_seconds": round(float(got["cpu"]), 2),
+    }
 
 
 def bench_e2e(args: argparse.Namespace) -> dict[str, Any]:
@@ -289,10 +298,11 @@ def bench_e2e(args: argparse.Namespace) -> dict[str, Any]:
             t0 = time.perf_counter()
             urls = [server.upload(f) for f in files]
             uploaded = time.perf_counter() - t0
-            t1 = time.perf_counter()
+            t1, cpu1 = time.perf_counter(), server.cpu_seconds()
             ids = [server.create(u) for u in urls]
             bodies = server.wait(ids)
             seconds = time.perf_counter() - t1
+            cpu = server.cpu_seconds() - cpu1
             failed = [b["error"] for b in bodies if b["status"] != "completed"]
             results[f"workers_{workers}"] = {
                 "upload_seconds": round(uploaded, 2),
@@ -300,6 +310,10 @@ def bench_e2e(args: argparse.Namespace) -> dict[str, Any]:
                 "jobs_per_min": round(len(files) / seconds * 60, 1),
                 "overhead_vs_direct_pct": round(
                     (seconds / results["direct"]["seconds"] - 1) * 100, 1
+                ),
+                "cpu_seconds": round(cpu, 2),
+                "cpu_overhead_vs_direct_pct": round(
+                    (cpu / results["direct"]["cpu_seconds"] - 1) * 100, 1
                 ),
                 "failed": failed[:3],
             }
