@@ -118,7 +118,9 @@ class ServerSettings(BaseSettings):
     webhook_max_attempts: int = Field(
         10, description="Webhook deliveries tried per job (errors, timeouts and 5xx retry)."
     )
-    webhook_timeout_s: float = Field(10.0, description="A webhook receiver must answer within this.")
+    webhook_timeout_s: float = Field(
+        10.0, description="A webhook receiver must answer within this."
+    )
     webhook_backoff_s: float = Field(
         1.0, description="Wait before the first webhook retry; doubles each retry (max 60 s)."
     )
