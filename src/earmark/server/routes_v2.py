@@ -20,9 +20,9 @@ from starlette.concurrency import run_in_threadpool
 from earmark.errors import DownloadError, InputError
 from earmark.jobs.fetch import resolve_target
 from earmark.jobs.pipeline import job_options
-from earmark.server.auth import ApiCaller
+from earmark.server.auth import ApiCaller, authenticate
 from earmark.server.cache import RenderCache
-from earmark.server.deps import AppServices, base_url
+from earmark.server.deps import AppServices, base_url, get_services
 from earmark.server.derive import paragraphs, parse_terms, sentences, word_search
 from earmark.server.render import render_list_item, render_transcript
 from earmark.server.schemas import ECHO_FIELDS, parse_create
@@ -168,13 +168,15 @@ def _completed(
     return job, job.result
 
 
-async def get_transcript(
-    transcript_id: str, request: Request, caller: ApiCaller, services: AppServices
-) -> Response:
+async def get_transcript(request: Request) -> Response:
     """``GET /v2/transcript/{id}``: 200 for every status, failed jobs included.
 
-    Finished transcripts are served from the render cache while their version holds.
+    The polling hot path: no FastAPI dependencies (auth and services are read inline), and
+    finished transcripts come from the render cache while their version holds.
     """
+    caller = authenticate(request)
+    services = get_services(request)
+    transcript_id: str = request.path_params["transcript_id"]
     version = services.store.version(transcript_id, caller.owner)
     if version is None:
         raise InputError(LOOKUP_ERROR)
