@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -47,6 +48,11 @@ class HttpClient:
     ) -> None:
         self.provider = provider
         self.config = config
+        if transport is None:
+            # httpx sends headers and body in two writes; without TCP_NODELAY, Nagle's
+            # algorithm and the peer's delayed ACK add ~40 ms to every request.
+            nodelay = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+            transport = httpx.HTTPTransport(socket_options=nodelay)
         self._client = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             headers=headers,
