@@ -194,7 +194,13 @@ def run_wrk(url: str, lua: str, duration: int, connections: int, threads: int) -
 def measured(
     server: Server, busy: list[str], lua: str, url: str, args: argparse.Namespace
 ) -> dict[str, Any]:
-    """One wrk run, plus the server's CPU time per request and whether ASR ran throughout."""
+    """One wrk run, plus the server's CPU time per request and whether ASR ran throughout.
+
+    With ``--rate``, each connection waits ``connections / rate`` seconds between requests
+    (clients polling at a fixed pace); latency is measured without that wait.
+    """
+    if args.rate:
+        lua += f"function delay() return {round(args.connections / args.rate * 1000)} end\n"
     cpu0 = server.cpu_seconds()
     out = run_wrk(url, lua, args.duration, args.connections, args.wrk_threads)
     cpu = server.cpu_seconds() - cpu0
@@ -345,6 +351,12 @@ def main() -> None:
     p.add_argument("--beam", type=int, default=5, help="beam size (server default 5)")
     p.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
     p.add_argument("--connections", type=int, default=50, help="concurrent clients")
+    p.add_argument(
+        "--rate",
+        type=float,
+        default=0,
+        help="paced load: total requests/s (0 = as fast as possible)",
+    )
     p.add_argument(
         "--wrk-threads", type=int, default=1, help="wrk threads (1 leaves CPU to the server)"
     )
