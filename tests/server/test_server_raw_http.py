@@ -90,3 +90,22 @@ def test_punctuate_format_text_and_range(server: LiveServer, upload_url: str) ->
     assert result["language_code"] == "en"
     assert 0 < result["language_confidence"] <= 1
     assert "a_field_from_the_future" not in result
+
+
+def test_public_url_and_local_upload_resolution(launch: object, jfk_flac: Path) -> None:
+    """upload_url uses EARMARK_PUBLIC_URL and resolves to the local file, never over HTTP
+    (this host name does not even resolve)."""
+    public = "http://earmark.invalid:9999/speech"
+    live: LiveServer = launch(public_url=public, allow_private_urls=False)  # type: ignore[operator]
+    headers = {"authorization": KEY}
+    upload_url = requests.post(
+        live.url + "/v2/upload", headers=headers, data=jfk_flac.read_bytes(), timeout=30
+    ).json()["upload_url"]
+    assert re.fullmatch(public + r"/v2/upload/[0-9a-f]{32}", upload_url)
+    created = requests.post(
+        live.url + "/v2/transcript", json={"audio_url": upload_url}, headers=headers, timeout=30
+    ).json()
+    result = _poll(live.url, created["id"], headers)
+    assert result["status"] == "completed", result["error"]
+    page = requests.get(live.url + "/v2/transcript", headers=headers, timeout=30).json()
+    assert page["transcripts"][0]["resource_url"] == f"{public}/v2/transcript/{created['id']}"

@@ -32,7 +32,7 @@ from earmark.storage.files import FileStore, too_large
 
 __all__ = ["build_router"]
 
-_UPLOAD_PATH = re.compile(r"^/v2/upload/([0-9a-f]{32})$")
+_UPLOAD_PATH = re.compile(r"/v2/upload/([0-9a-f]{32})$")  # also behind a path prefix
 _STATUSES = ("queued", "processing", "completed", "error")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 LOOKUP_ERROR = "Transcript lookup error, transcript id not found"
@@ -138,7 +138,7 @@ def _validate(services: Services, echo: dict[str, Any]) -> None:
 def _local_upload(services: Services, request: Request, audio_url: str, owner: str) -> str | None:
     """The upload id when ``audio_url`` is one of this server's upload URLs."""
     parts = urlsplit(audio_url)
-    match = _UPLOAD_PATH.match(parts.path)
+    match = _UPLOAD_PATH.search(parts.path)
     if match is None:
         return None
     upload_id = match.group(1)
