@@ -235,6 +235,59 @@ def _summarise(
     return lines
 
 
+def _best_of(n: int, fn: Any) -> float:
+    times = []
+    for _ in range(n):
+        t0 = time.process_time()
+        fn()
+        times.append(time.process_time() - t0)
+    return min(times)
+
+
+def _micro(args: argparse.Namespace) -> None:
+    """What earmark does differently from raw faster-whisper, timed part by part (CPU s).
+
+    Decoding (earmark's decoder vs faster-whisper's), log-Mel features (block-wise vs
+    whole-file) and segment conversion (faster-whisper objects -> earmark types) on the
+    long file; the model calls themselves are the same code in both.
+    """
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from faster_whisper import WhisperModel
+    from faster_whisper.audio import decode_audio as fw_decode
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    from earmark.asr._features import BlockedFeatureExtractor
+    from earmark.asr.faster_whisper import convert_segments
+    from earmark.asr.models import resolve_model
+    from earmark.audio import decode_audio
+
+    rows = _utterances(Path(args.data), args.limit)
+    Path(args.cache_dir).mkdir(parents=True, exist_ok=True)
+    files = [str(Path(args.data) / r["audio_path"]) for r in rows]
+    path = str(_long_file(files, Path(args.cache_dir) / f"librispeech-{len(rows)}.flac"))
+    samples = decode_audio(path).samples
+    n = 5
+    parts = {
+        "decode: earmark": _best_of(n, lambda: decode_audio(path)),
+        "decode: faster-whisper": _best_of(n, lambda: fw_decode(path)),
+        "features: earmark (blocks)": _best_of(n, lambda: BlockedFeatureExtractor()(samples)),
+        "features: faster-whisper": _best_of(n, lambda: FeatureExtractor()(samples)),
+    }
+    model = WhisperModel(
+        resolve_model("tiny.en", Path(args.cache_dir)), device="cpu", compute_type="int8",
+        cpu_threads=args.threads,
+    )  # fmt: skip
+    segments = list(model.transcribe(samples, beam_size=1, word_timestamps=True)[0])
+    words = sum(len(s.words or ()) for s in segments)
+    parts[f"convert {len(segments)} segments / {words} words"] = _best_of(
+        5, lambda: list(convert_segments(segments, 0, 10**9))
+    )
+    print(f"machine: {_machine()}; {sum(float(r['duration_s']) for r in rows):.1f} s of audio")
+    print("| part | CPU ms (best of 5; convert: 5) |\n|---|---|")
+    for name, sec in parts.items():
+        print(f"| {name} | {sec * 1000:.1f} |")
+
+
 def _machine() -> str:
     cpu = platform.processor() or "?"
     try:
@@ -300,6 +353,9 @@ def main() -> None:
     p.add_argument("--data", default=str(DEFAULT_DATA), help="LibriSpeech subset folder")
     p.add_argument("--cache-dir", default=str(Path(tempfile.gettempdir()) / "earmark-bench-cache"))
     p.add_argument("--json", help="write every number to this file")
+    p.add_argument(
+        "--micro", action="store_true", help="time only what earmark adds or replaces, part by part"
+    )
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--manifest", help=argparse.SUPPRESS)
     p.add_argument("--impl", help=argparse.SUPPRESS)
@@ -307,7 +363,9 @@ def main() -> None:
     p.add_argument("--beam", type=int, help=argparse.SUPPRESS)
     p.add_argument("--words", action="store_true", default=True, help=argparse.SUPPRESS)
     args = p.parse_args()
-    if args.child:
+    if args.micro:
+        _micro(args)
+    elif args.child:
         args.words = not args.no_words
         _child(args)
     else:
