@@ -182,11 +182,15 @@ def bench_gateway(reps: int) -> list[str]:
                     for _ in range(3):  # warm up both paths
                         provider.chat(request)
                         c.post("/v1/chat/completions", json=body).raise_for_status()
+                    # Not interleaved: llama.cpp threads keep spinning for a moment after
+                    # a call and would slow the other process down.
                     direct, gateway = [], []
                     for _ in range(reps):
                         t0 = time.perf_counter()
                         provider.chat(request)
                         direct.append(time.perf_counter() - t0)
+                    time.sleep(0.5)
+                    for _ in range(reps):
                         t0 = time.perf_counter()
                         c.post("/v1/chat/completions", json=body).raise_for_status()
                         gateway.append(time.perf_counter() - t0)
