@@ -75,11 +75,11 @@ async def upload(request: Request, caller: ApiCaller, services: AppServices) -> 
         if writer.size == 0:
             raise InputError("Upload error, the request body is empty: send the file's bytes")
         path = await run_in_threadpool(writer.commit)
-    services.store.add_upload(
-        UploadRecord(
-            id=upload_id, owner=caller.owner, path=str(path), size=writer.size, created=utc_now()
-        )
+    record = UploadRecord(
+        id=upload_id, owner=caller.owner, path=str(path), size=writer.size, created=utc_now()
     )
+    # off the event loop: the PostgreSQL store copies the file into the database
+    await run_in_threadpool(services.store.add_upload, record)
     return JSONResponse({"upload_url": f"{base_url(request)}/v2/upload/{upload_id}"})
 
 
