@@ -85,8 +85,13 @@ def serve(host: str, port: int, workers: int | None, data_dir: Path | None, log_
             "EARMARK_API_KEYS), or listen on 127.0.0.1."
         )
     auth = "API keys required" if services.keys.configured() else "open (no keys; loopback only)"
+    workers_note = (
+        f"{services.pipeline.config.workers} worker(s)"
+        if settings.server.run_workers
+        else "no workers here (EARMARK_RUN_WORKERS=false: run 'earmark worker')"
+    )
     click.echo(
-        f"earmark serve: http://{host}:{port} | {services.pipeline.config.workers} worker(s) | "
+        f"earmark serve: http://{host}:{port} | {workers_note} | "
         f"default model {settings.asr.asr_model} | data {settings.server.data_dir} | auth: {auth}",
         err=True,
     )
