@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from earmark.asr.base import ASROptions, Device
+from earmark.asr.base import ASROptions
 from earmark.config import Settings
 from earmark.errors import InputError, MediaNotFoundError
 from earmark.tagging.base import TagOptions
@@ -69,12 +69,9 @@ def transcribe(
 def default_asr_options(settings: Settings | None = None) -> ASROptions:
     """ASR options from the settings (``EARMARK_ASR_MODEL`` and friends)."""
     s = (settings or Settings()).asr
-    device: Device = (
-        "cuda" if s.asr_device == "cuda" else "cpu" if s.asr_device == "cpu" else "auto"
-    )
     return ASROptions(
         model=s.asr_model,
-        device=device,
+        device=s.asr_device,
         compute_type=s.asr_compute_type,
         threads=s.asr_threads,
         beam_size=s.asr_beam_size,

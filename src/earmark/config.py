@@ -41,7 +41,9 @@ class ASRSettings(BaseSettings):
         description="Default ASR model: 'base' (embedded, multilingual), 'tiny.en' "
         "(embedded, fast), a faster-whisper model directory, or a hub name (needs internet).",
     )
-    asr_device: str = Field("auto", description="'auto', 'cpu' or 'cuda'.")
+    asr_device: Literal["auto", "cpu", "cuda"] = Field(
+        "auto", description="'auto' (CUDA when a GPU is present), 'cpu' or 'cuda'."
+    )
     asr_compute_type: str = Field(
         "auto", description="CTranslate2 compute type; 'auto' = int8 on CPU, float16 on CUDA."
     )

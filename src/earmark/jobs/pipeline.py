@@ -13,10 +13,10 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from earmark.asr.base import ASROptions
+from earmark.api import default_asr_options
 from earmark.config import Settings
 from earmark.errors import DownloadError, EarmarkError, InputError, MediaError
 from earmark.jobs.fetch import FetchOptions, download
@@ -187,25 +187,22 @@ class Pipeline:
         asr = self.config.settings.asr
         workers = max(1, self.config.workers)
         threads = asr.asr_threads or max(1, (os.cpu_count() or 1) // workers)
-        engine = get_engine(
-            opts.model,
-            device=asr.asr_device,  # type: ignore[arg-type]
-            compute_type=asr.asr_compute_type,
-            threads=threads,
-            cache_dir=asr.cache_dir,
-            workers=workers,
-        )
-        asr_options = ASROptions(
+        asr_options = replace(
+            default_asr_options(self.config.settings),
             model=opts.model,
-            device=asr.asr_device,  # type: ignore[arg-type]
-            compute_type=asr.asr_compute_type,
             threads=threads,
             language=opts.language,
-            vad=asr.asr_vad,
-            beam_size=asr.asr_beam_size,
             start_ms=opts.start_ms,
             end_ms=opts.end_ms,
             initial_prompt=opts.prompt,
+        )
+        engine = get_engine(
+            opts.model,
+            device=asr_options.device,
+            compute_type=asr_options.compute_type,
+            threads=threads,
+            cache_dir=asr.cache_dir,
+            workers=workers,
         )
         transcript = engine.transcribe(audio, asr_options)
         transcript = plain_text(transcript, punctuate=opts.punctuate, format_text=opts.format_text)
