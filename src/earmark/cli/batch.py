@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 from tqdm import tqdm
@@ -15,7 +16,7 @@ from earmark.cli.inputs import InputFile
 from earmark.cli.render import write_atomic
 from earmark.errors import EarmarkError
 
-__all__ = ["BatchOptions", "BatchReport", "FileProgress", "run_batch"]
+__all__ = ["BatchOptions", "BatchReport", "FileProgress", "run_and_exit", "run_batch"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,16 @@ class BatchOptions:
     extension: str
     overwrite: bool = False
     quiet: bool = False
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any], extension: str) -> BatchOptions:
+        """From the values of :func:`earmark.cli.options.output_options`."""
+        return cls(
+            output_dir=params["output_dir"],
+            extension=extension,
+            overwrite=params["overwrite"],
+            quiet=params["quiet"],
+        )
 
 
 @dataclass
@@ -120,6 +131,20 @@ def run_batch(
     overall.close()
     _summarise(report, options)
     return report
+
+
+def run_and_exit(
+    files: list[InputFile],
+    options: BatchOptions,
+    process: Callable[[InputFile, FileProgress], str],
+    collected: list[dict[str, Any]],
+) -> NoReturn:
+    """Run the batch, print JSON records gathered for stdout as one array, and exit
+    with status 1 if any file failed."""
+    report = run_batch(files, options, process)
+    if collected:
+        click.echo(json.dumps(collected, ensure_ascii=False, indent=2))
+    raise SystemExit(report.exit_code)
 
 
 def _summarise(report: BatchReport, options: BatchOptions) -> None:

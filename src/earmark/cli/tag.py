@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from earmark.api import TEXT_SUFFIXES, read_text_file
-from earmark.cli.batch import BatchOptions, FileProgress, run_batch
+from earmark.cli.batch import BatchOptions, FileProgress, run_and_exit
 from earmark.cli.inputs import MEDIA_SUFFIXES, InputFile, expand_inputs
 from earmark.cli.options import asr_options_prefixed, build_asr_options, output_options
 from earmark.cli.render import (
@@ -147,19 +147,7 @@ def tag_command(
 
     if fmt == "csv" and to_stdout:
         click.echo(csv_line(tag_csv_header()), nl=False)
-    report = run_batch(
-        items,
-        BatchOptions(
-            output_dir=params["output_dir"],
-            extension=EXTENSIONS[fmt],
-            overwrite=params["overwrite"],
-            quiet=params["quiet"],
-        ),
-        process,
-    )
-    if collected:
-        click.echo(json.dumps(collected, ensure_ascii=False, indent=2))
-    raise SystemExit(report.exit_code)
+    run_and_exit(items, BatchOptions.from_params(params, EXTENSIONS[fmt]), process, collected)
 
 
 def _render(

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from earmark.cli.batch import BatchOptions, FileProgress, run_batch
+from earmark.cli.batch import BatchOptions, FileProgress, run_and_exit
 from earmark.cli.inputs import MEDIA_SUFFIXES, InputFile, expand_inputs
 from earmark.cli.options import asr_options, build_asr_options, output_options
 from earmark.cli.render import transcript_record
@@ -77,16 +77,4 @@ def transcribe_command(
         text = to_text(t)
         return f"== {item.path}\n{text}\n" if to_stdout and len(files) > 1 else text + "\n"
 
-    report = run_batch(
-        files,
-        BatchOptions(
-            output_dir=params["output_dir"],
-            extension=EXTENSIONS[fmt],
-            overwrite=params["overwrite"],
-            quiet=params["quiet"],
-        ),
-        process,
-    )
-    if collected:
-        click.echo(json.dumps(collected, ensure_ascii=False, indent=2))
-    raise SystemExit(report.exit_code)
+    run_and_exit(files, BatchOptions.from_params(params, EXTENSIONS[fmt]), process, collected)
