@@ -13,34 +13,19 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import assemblyai as aai
 import httpx
-import psycopg
 import pytest
 from conftest import KEY, MODEL_MAP, LocalHTTP
-from psycopg import sql
+from pg_helpers import drop_schema, new_schema, require_pg
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 JFK_WORDS = "ask not what your country can do for you"
-
-
-def _pg_url() -> str | None:
-    env = os.environ.get("EARMARK_TEST_DATABASE_URL")
-    users = ("postgres", "root")
-    candidates = [env] if env else [f"postgresql://{u}@127.0.0.1:5432/test" for u in users]
-    for url in candidates:
-        try:
-            with psycopg.connect(url, connect_timeout=3):
-                return url
-        except psycopg.OperationalError:
-            continue
-    return None
 
 
 def _free_port() -> int:
@@ -86,10 +71,8 @@ def cluster(
     tmp_path_factory: pytest.TempPathFactory, local_http: LocalHTTP
 ) -> Iterator[dict[str, Any]]:
     """Two servers (``EARMARK_RUN_WORKERS=false``) and one worker on one schema."""
-    url = _pg_url()
-    if url is None:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (database 'test', trust auth)")
-    schema = f"t_server_{uuid.uuid4().hex[:12]}"
+    url = require_pg()
+    schema = new_schema("t_server")
     root = tmp_path_factory.mktemp("scale-out")
     env = {
         **os.environ,
@@ -125,8 +108,7 @@ def cluster(
     finally:
         for proc in procs:
             proc.stop()
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+        drop_schema(url, schema)
 
 
 def _wait_healthy(server: str, procs: list[Proc]) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from psycopg import sql
+from pg_helpers import drop_schema, new_schema, require_pg
 
 from earmark.errors import InputError
 from earmark.storage import (
@@ -35,32 +35,11 @@ from earmark.storage.sqlite import SQLiteStore
 from earmark.types import Segment, TagResult, TagScore, Transcript, WindowTags, Word
 
 
-def pg_url() -> str | None:
-    """A reachable PostgreSQL URL, or ``None``."""
-    env = os.environ.get("EARMARK_TEST_DATABASE_URL")
-    users = ("postgres", "root")
-    candidates = [env] if env else [f"postgresql://{u}@127.0.0.1:5432/test" for u in users]
-    for url in candidates:
-        try:
-            with psycopg.connect(url, connect_timeout=3):
-                return url
-        except psycopg.OperationalError:
-            continue
-    return None
-
-
-def drop_schema(url: str, schema: str) -> None:
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
-
-
 @pytest.fixture(scope="module")
 def pg() -> Iterator[tuple[str, str]]:
     """(url, schema) of this module's throwaway schema."""
-    url = pg_url()
-    if url is None:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (database 'test', trust auth)")
-    schema = f"t_store_{uuid.uuid4().hex[:12]}"
+    url = require_pg()
+    schema = new_schema("t_store")
     yield url, schema
     drop_schema(url, schema)
 
