@@ -19,10 +19,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from click.testing import CliRunner
-from psycopg import sql
+from pg_helpers import drop_schema, new_schema, require_pg
 
 from earmark.jobs.procrastinate_queue import (
     TRANSCRIPTS_QUEUE,
@@ -35,19 +34,6 @@ from earmark.types import Segment, Transcript
 
 STALLED_AFTER_S = 2.0
 pytestmark = pytest.mark.postgres
-
-
-def _pg_url() -> str | None:
-    env = os.environ.get("EARMARK_TEST_DATABASE_URL")
-    users = ("postgres", "root")
-    candidates = [env] if env else [f"postgresql://{u}@127.0.0.1:5432/test" for u in users]
-    for url in candidates:
-        try:
-            with psycopg.connect(url, connect_timeout=3):
-                return url
-        except psycopg.OperationalError:
-            continue
-    return None
 
 
 def _result(text: str) -> JobResult:
@@ -91,13 +77,10 @@ def _worker_main(url: str, schema: str, mode: str, grace: str = "") -> None:
 
 @pytest.fixture(scope="module")
 def pg() -> Iterator[tuple[str, str]]:
-    url = _pg_url()
-    if url is None:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432 (database 'test', trust auth)")
-    schema = f"t_queue_{uuid.uuid4().hex[:12]}"
+    url = require_pg()
+    schema = new_schema("t_queue")
     yield url, schema
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    drop_schema(url, schema)
 
 
 @pytest.fixture(scope="module")
@@ -150,6 +133,8 @@ def _spawn(pg: tuple[str, str], mode: str, log: Path, grace: str = "") -> subpro
     with open(log, "ab") as out:
         return subprocess.Popen(
             [sys.executable, __file__, pg[0], pg[1], mode, grace],
+            # the worker runs this file as a script: give it tests/ for pg_helpers
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
             stdout=out,
             stderr=subprocess.STDOUT,
         )
