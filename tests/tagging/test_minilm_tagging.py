@@ -86,7 +86,9 @@ def test_ag_news_zero_shot(shared: Path, tagger: EmbeddingTagger) -> None:
         tagger, load_tags(AG_TAGS), _first_per_label(rows, 10), TagOptions(threshold=0.0)
     )
     assert report.n == 40
-    assert report.accuracy >= 0.6, report.summary()  # measured 0.75 on 2,000 rows
+    # measured 0.775 on these 40 rows (0.75 before phrase prototypes and sentence pooling),
+    # 0.80 on 2,000 rows
+    assert report.accuracy >= 0.7, report.summary()
 
 
 def test_bbc_articles_with_windows(shared: Path, tagger: EmbeddingTagger) -> None:
@@ -158,10 +160,14 @@ def test_examples_teach_a_tag(tagger: EmbeddingTagger) -> None:
             "Shipping": "Questions about deliveries and parcels.",
         }
     )
-    before = {s.tag: s.relevance for s in tagger.tag(text, plain).tags}
-    after = {s.tag: s.relevance for s in tagger.tag(text, taught).tags}
-    assert after["Hardware"] > before["Hardware"] + 0.05
-    assert after["Shipping"] == pytest.approx(before["Shipping"], abs=1e-6)
+    # Compare cosines: relevances saturate near 1 for a tag that already fits.
+    vec = tagger.encoder.encode([text])[0]
+    before = tagger.tag_vectors(plain) @ vec
+    after = tagger.tag_vectors(taught) @ vec
+    assert after[0] > before[0] + 0.05
+    assert after[1] == pytest.approx(before[1], abs=1e-6)
+    relevance = {s.tag: s.relevance for s in tagger.tag(text, taught).tags}
+    assert relevance["Hardware"] > relevance["Shipping"]
 
 
 def test_off_topic_talk_fits_no_tag(tagger: EmbeddingTagger) -> None:

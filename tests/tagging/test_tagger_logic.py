@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
 import pytest
 from tagging_fakes import KeywordEncoder
 
 from earmark.errors import InputError
 from earmark.tagging import ENGINES, get_tagger, load_tags
 from earmark.tagging.base import TagOptions
-from earmark.tagging.embedding import EmbeddingConfig, EmbeddingTagger, taglist_key
+from earmark.tagging.embedding import (
+    EmbeddingConfig,
+    EmbeddingTagger,
+    description_phrases,
+    taglist_key,
+)
 from earmark.types import Segment, Transcript
 
 TAGS = load_tags(
@@ -129,3 +138,87 @@ def test_get_tagger_registry() -> None:
 def test_config_changes_calibration() -> None:
     strict = EmbeddingTagger(KeywordEncoder(), EmbeddingConfig(threshold=0.99))
     assert strict.tag("goal", TAGS).best_tag is None
+
+
+@pytest.mark.parametrize(
+    ("description", "phrases"),
+    [
+        (
+            "News about companies, markets, the economy, trade and finance.",
+            ["News about companies", "markets", "the economy", "trade", "finance"],
+        ),
+        (
+            "Information on movies, music, television, celebrities, and arts.",
+            ["Information on movies", "music", "television", "celebrities", "arts"],
+        ),
+        (
+            "Problems related to user accounts, such as login difficulties or account access.",
+            ["Problems related to user accounts", "such as login difficulties", "account access"],
+        ),
+        ("Refunds; returns; exchanges", ["Refunds", "returns", "exchanges"]),
+        # no list: one phrase, "and" inside it is kept
+        (
+            "News and discussion about environmental issues and sustainability.",
+            ["News and discussion about environmental issues and sustainability"],
+        ),
+        ("  ", []),
+    ],
+)
+def test_description_phrases(description: str, phrases: list[str]) -> None:
+    assert description_phrases(description) == phrases
+
+
+class _RecordingEncoder(KeywordEncoder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.texts: list[str] = []
+
+    def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        self.texts.extend(texts)
+        return super().encode(texts)
+
+
+def test_tag_vector_is_the_mean_of_templates_and_phrase_prototypes() -> None:
+    enc = _RecordingEncoder()
+    tags = load_tags({"Sports": "sport, team and goal", "Money": "money bank"})
+    vectors = EmbeddingTagger(enc).tag_vectors(tags)
+    sports = [
+        "Topic: Sports. sport, team and goal",
+        "This is about sports.",
+        "This is about sport.",
+        "This is about team.",
+        "This is about goal.",
+    ]
+    money = ["Topic: Money. money bank", "This is about money.", "This is about money bank."]
+    assert enc.texts == sports + money
+    expected = enc.encode(sports).mean(axis=0)
+    assert vectors[0] == pytest.approx(expected / np.linalg.norm(expected), abs=1e-6)
+    # without phrase prototypes only the two templates remain
+    enc.texts.clear()
+    EmbeddingTagger(enc, EmbeddingConfig(phrase_template=None)).tag_vectors(tags)
+    assert enc.texts == sports[:2] + money[:2]
+
+
+def test_window_vector_pools_its_sentences() -> None:
+    enc = _RecordingEncoder()
+    tagger = EmbeddingTagger(enc)
+    tagger.tag("warm up", TAGS)
+    text = "goal goal goal goal goal goal goal goal goal. vote!"
+    enc.texts.clear()
+    pooled = tagger.tag(text, TAGS, TagOptions(threshold=0.0, per_window=False))
+    assert enc.texts == ["goal goal goal goal goal goal goal goal goal.", "vote!"]
+    # square-root word weights: the 9-word sentence counts 3 times the 1-word one
+    emb = enc.encode(["goal goal goal goal goal goal goal goal goal.", "vote!"])
+    vec = 3.0 * emb[0] + 1.0 * emb[1]
+    vec /= np.linalg.norm(vec)
+    tagvecs = tagger.tag_vectors(TAGS)
+    neutral = tagger._neutral_vectors()
+    background = np.sort(vec @ neutral.T)[-3:].mean()
+    expected = tagger.relevance((vec @ tagvecs.T)[None, :], np.array([background], np.float32))
+    got = {s.tag: s.relevance for s in pooled.tags}
+    for name, rel in zip(TAGS.names, expected[0], strict=True):
+        assert got[name] == pytest.approx(float(rel), abs=1e-4)
+    # one piece: the long sentence drowns the other; pooled, Politics keeps a real share
+    whole = EmbeddingTagger(KeywordEncoder(), EmbeddingConfig(sentence_pooling=False))
+    one_piece = {s.tag: s.relevance for s in whole.tag(text, TAGS, TagOptions(threshold=0.0)).tags}
+    assert got["Politics"] > one_piece["Politics"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from earmark.tagging.base import TagOptions
-from earmark.tagging.windows import make_windows
+from earmark.tagging.windows import make_windows, split_sentences
 from earmark.types import Segment, Transcript, Word
 
 
@@ -78,6 +78,17 @@ def test_plain_text_by_sentences() -> None:
     assert all(len(w.text.split()) <= 30 for w in windows)
     assert all(w.text.endswith(".") for w in windows)  # cut between sentences
     assert " ".join(w.text for w in windows) == text
+
+
+def test_split_sentences() -> None:
+    assert split_sentences(" Fears for pension. Unions say  they are 'disappointed'!  Why? ") == [
+        "Fears for pension.",
+        "Unions say  they are 'disappointed'!",
+        "Why?",
+    ]
+    assert split_sentences("no punctuation at all") == ["no punctuation at all"]
+    assert split_sentences("3.5 percent… then more") == ["3.5 percent…", "then more"]
+    assert split_sentences("   ") == []
 
 
 def test_tiny_tail_is_folded_and_empty_gives_nothing() -> None:

@@ -3,7 +3,8 @@
 A window is at most ``TagOptions.window_words`` words and about ``window_ms`` long,
 cut on segment (or sentence) boundaries where possible, and never longer than the
 encoder's token limit (256 word pieces for MiniLM) when a token counter is given.
-A short text is a single window.
+A short text is a single window. :func:`split_sentences` is also how the embedding
+tagger cuts a window into the sentences it embeds one by one.
 """
 
 from __future__ import annotations
@@ -15,12 +16,20 @@ from dataclasses import dataclass
 from earmark.tagging.base import TagInput, TagOptions
 from earmark.types import Segment, Transcript
 
-__all__ = ["TokenCounter", "Window", "make_windows"]
+__all__ = ["TokenCounter", "Window", "make_windows", "split_sentences"]
 
 TokenCounter = Callable[[Sequence[str]], list[int]]
 """Word pieces per text including the two special tokens (``TextEncoder.count_tokens``)."""
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of ``text`` (cut after ``.``, ``!``, ``?`` or ``…`` and a space).
+
+    Text without such punctuation is one sentence; an empty text gives none.
+    """
+    return [s for s in (p.strip() for p in _SENTENCE_END.split(text.strip())) if s]
 
 
 @dataclass(frozen=True)
@@ -182,6 +191,6 @@ def make_windows(
         pieces = _transcript_pieces(item, opts)
     else:
         pieces = []
-        for sentence in _SENTENCE_END.split(item.strip()):
+        for sentence in split_sentences(item):
             pieces.extend((None, None, p) for p in _split_words(sentence, opts.window_words))
     return _pack(_units(pieces, count, max_content), opts, max_content)
