@@ -18,8 +18,7 @@ Two additions serve the multi-machine setup:
 from __future__ import annotations
 
 import contextlib
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,34 +29,24 @@ from psycopg.rows import DictRow, dict_row
 from psycopg.types.json import Json
 
 from earmark.errors import InputError
-from earmark.storage.base import (
-    JobRecord,
-    JobResult,
-    ListQuery,
-    Page,
-    TranscriptStore,
-    UploadRecord,
-    WebhookState,
-    utc_now,
-)
-from earmark.storage.codec import dump_result, load_result
+from earmark.storage.base import JobRecord, UploadRecord, utc_now
 from earmark.storage.pg_migrations import check_schema_name, migrate
 from earmark.storage.pg_uploads import cache_path, clean_cache, read_into, write_chunks
+from earmark.storage.sql import (
+    COLUMNS,
+    DELETED_URL,
+    POSTGRES,
+    SCRUB,
+    Row,
+    SQLStore,
+    job_from_row,
+    scrubbed,
+)
 
 __all__ = ["CreateHook", "PostgresOptions", "PostgresStore"]
 
 CreateHook = Callable[[psycopg.Connection[DictRow], JobRecord], None]
 """Runs in the transaction that inserts a job (after the insert, before the commit)."""
-
-_COLUMNS = (
-    "seq, id, owner, status, created, completed, audio_url, upload_id, request, "
-    "webhook_secret, error, attempts, webhook_state, webhook_status_code, "
-    "webhook_attempts, deleted"
-)
-_WEBHOOK_PENDING = (
-    "webhook_state = CASE WHEN coalesce(request->>'webhook_url', '') <> '' "
-    "THEN 'pending' ELSE NULL END"
-)
 
 
 @dataclass(frozen=True)
@@ -90,8 +79,10 @@ class PostgresOptions:
         return self.url.split("@")[-1]
 
 
-class PostgresStore(TranscriptStore):
+class PostgresStore(SQLStore):
     """Transcript jobs and uploads in a PostgreSQL schema."""
+
+    dialect = POSTGRES
 
     def __init__(self, options: PostgresOptions) -> None:
         self.options = options
@@ -145,7 +136,7 @@ class PostgresStore(TranscriptStore):
             row = conn.execute(
                 "INSERT INTO transcripts (id, owner, status, created, audio_url, upload_id, "
                 "request, webhook_secret) VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s) "
-                f"RETURNING {_COLUMNS}, result",
+                f"RETURNING {COLUMNS}, result",
                 (
                     job.id,
                     job.owner,
@@ -158,94 +149,21 @@ class PostgresStore(TranscriptStore):
             ).fetchone()
             if row is None:
                 raise RuntimeError(f"transcript {job.id} was not stored")
-            stored = _job(row, with_result=True)
+            stored = job_from_row(row, with_result=True)
             for hook in self._create_hooks:
                 hook(conn, stored)
         return stored
 
-    def get(self, job_id: str, owner: str | None = None) -> JobRecord | None:
-        sql = f"SELECT {_COLUMNS}, result FROM transcripts WHERE id = %s"
-        args: tuple[Any, ...] = (job_id,)
-        if owner is not None:
-            sql += " AND owner = %s"
-            args = (job_id, owner)
+    def _rows(self, statement: str, args: Sequence[Any] = ()) -> list[Row]:
         with self.connection() as conn:
-            row = conn.execute(sql, args).fetchone()
-        return _job(row, with_result=True) if row is not None else None
+            return list(conn.execute(statement, tuple(args)).fetchall())
 
-    def list_page(self, owner: str, query: ListQuery) -> Page:
-        filters = ["owner = %s"]
-        args: list[Any] = [owner]
-        if query.status:
-            filters.append("status = %s")
-            args.append(query.status)
-        if query.created_on:
-            filters.append("left(created, 10) = %s")
-            args.append(query.created_on)
+    def _change(self, statement: str, args: Sequence[Any] = ()) -> int:
         with self.connection() as conn:
-            before = _seq(conn, query.before_id, owner)
-            after = _seq(conn, query.after_id, owner)
-            bounds: list[str] = []
-            bound_args: list[Any] = []
-            if before is not None:
-                bounds.append("seq < %s")
-                bound_args.append(before)
-            if after is not None:
-                bounds.append("seq > %s")
-                bound_args.append(after)
-            # the page next to `after_id` when only that is given, else the newest page
-            order = "ASC" if after is not None and before is None else "DESC"
-            rows = conn.execute(
-                f"SELECT {_COLUMNS} FROM transcripts WHERE {' AND '.join(filters + bounds)} "
-                f"ORDER BY seq {order} LIMIT %s",
-                (*args, *bound_args, max(1, query.limit)),
-            ).fetchall()
-            items = sorted((_job(r, with_result=False) for r in rows), key=lambda j: -j.seq)
-            if not items:
-                return Page(items=(), has_older=False, has_newer=False)
-            where = " AND ".join(filters)
-            older = _exists(conn, where, args, "seq < %s", items[-1].seq)
-            newer = _exists(conn, where, args, "seq > %s", items[0].seq)
-        return Page(items=tuple(items), has_older=older, has_newer=newer)
+            return conn.execute(statement, tuple(args)).rowcount
 
-    def claim(self, job_id: str) -> JobRecord | None:
-        with self.connection() as conn:
-            row = conn.execute(
-                "UPDATE transcripts SET status = 'processing', attempts = attempts + 1 "
-                "WHERE id = %s AND status = 'queued' AND NOT deleted "
-                f"RETURNING {_COLUMNS}, result",
-                (job_id,),
-            ).fetchone()
-        return _job(row, with_result=True) if row is not None else None
-
-    def finish(
-        self, job_id: str, *, result: JobResult | None = None, error: str | None = None
-    ) -> bool:
-        if (result is None) == (error is None):
-            raise ValueError("finish() needs exactly one of result or error")
-        status = "completed" if result is not None else "error"
-        with self.connection() as conn:
-            cur = conn.execute(
-                "UPDATE transcripts SET status = %s, result = %s, error = %s, completed = %s, "
-                f"{_WEBHOOK_PENDING} WHERE id = %s AND status = 'processing' AND NOT deleted",
-                (
-                    status,
-                    dump_result(result) if result is not None else None,
-                    error,
-                    utc_now(),
-                    job_id,
-                ),
-            )
-            return cur.rowcount == 1
-
-    def fail_queued(self, job_id: str, error: str) -> bool:
-        with self.connection() as conn:
-            cur = conn.execute(
-                f"UPDATE transcripts SET status = 'error', error = %s, completed = %s, "
-                f"{_WEBHOOK_PENDING} WHERE id = %s AND status = 'queued' AND NOT deleted",
-                (error, utc_now(), job_id),
-            )
-            return cur.rowcount == 1
+    def _encode_request(self, request: Mapping[str, Any]) -> Any:
+        return Json(dict(request))
 
     def requeue(self, job_id: str) -> bool:
         """Put one ``processing`` job back to ``queued`` (its worker died); ``False`` if it
@@ -259,31 +177,14 @@ class PostgresStore(TranscriptStore):
             )
             return cur.rowcount == 1
 
-    def requeue_interrupted(self) -> list[str]:
-        with self.connection() as conn, conn.transaction():
-            conn.execute(
-                "UPDATE transcripts SET status = 'queued' WHERE status = 'processing' AND NOT deleted"
-            )
-            rows = conn.execute(
-                "SELECT id FROM transcripts WHERE status = 'queued' AND NOT deleted ORDER BY seq"
-            ).fetchall()
-        return [str(r["id"]) for r in rows]
-
     def delete(self, job_id: str, owner: str) -> JobRecord | None:
         job = self.get(job_id, owner)
         if job is None:
             return None
-        request = dict(job.request)
-        request["audio_url"] = "http://deleted_by_user"
-        if request.get("webhook_url"):
-            request["webhook_url"] = "http://deleted_by_user"
-        for key in ("custom_tags", "prompt", "keyterms_prompt", "word_boost", "custom_spelling"):
-            request.pop(key, None)
         with self.connection() as conn, conn.transaction():
             conn.execute(
-                "UPDATE transcripts SET deleted = TRUE, result = NULL, audio_url = %s, "
-                "request = %s, webhook_secret = NULL WHERE id = %s AND owner = %s",
-                ("http://deleted_by_user", Json(request), job_id, owner),
+                self.dialect.sql(SCRUB),
+                (DELETED_URL, Json(scrubbed(job.request)), job_id, owner),
             )
             if job.upload_id:  # the audio goes too, as the file on disk does
                 conn.execute(
@@ -296,23 +197,6 @@ class PostgresStore(TranscriptStore):
                     (job.upload_id, owner),
                 )
         return self.get(job_id, owner)
-
-    def set_webhook(
-        self, job_id: str, *, state: WebhookState, status_code: int | None, attempts: int
-    ) -> None:
-        with self.connection() as conn:
-            conn.execute(
-                "UPDATE transcripts SET webhook_state = %s, webhook_status_code = %s, "
-                "webhook_attempts = %s WHERE id = %s",
-                (state, status_code, attempts, job_id),
-            )
-
-    def pending_webhooks(self) -> list[str]:
-        with self.connection() as conn:
-            rows = conn.execute(
-                "SELECT id FROM transcripts WHERE webhook_state = 'pending' ORDER BY seq"
-            ).fetchall()
-        return [str(r["id"]) for r in rows]
 
     # -- uploads --------------------------------------------------------------------
 
@@ -387,47 +271,3 @@ class PostgresStore(TranscriptStore):
         if cached is not None:
             with contextlib.suppress(FileNotFoundError):
                 cached.unlink()
-
-
-def _seq(conn: psycopg.Connection[DictRow], job_id: str | None, owner: str) -> int | None:
-    if not job_id:
-        return None
-    row = conn.execute(
-        "SELECT seq FROM transcripts WHERE id = %s AND owner = %s", (job_id, owner)
-    ).fetchone()
-    if row is None:
-        raise InputError(f"Transcript list error, transcript id {job_id!r} not found")
-    return int(row["seq"])
-
-
-def _exists(
-    conn: psycopg.Connection[DictRow], where: str, args: list[Any], extra: str, seq: int
-) -> bool:
-    row = conn.execute(
-        f"SELECT 1 FROM transcripts WHERE {where} AND {extra} LIMIT 1", (*args, seq)
-    ).fetchone()
-    return row is not None
-
-
-def _job(row: DictRow, *, with_result: bool) -> JobRecord:
-    raw = row.get("result") if with_result else None
-    request = row["request"]
-    return JobRecord(
-        id=row["id"],
-        owner=row["owner"],
-        status=row["status"],
-        created=row["created"],
-        audio_url=row["audio_url"],
-        request=json.loads(request) if isinstance(request, str) else dict(request),
-        webhook_secret=row["webhook_secret"],
-        upload_id=row["upload_id"],
-        completed=row["completed"],
-        error=row["error"],
-        result=load_result(raw) if raw else None,
-        attempts=int(row["attempts"]),
-        webhook_state=row["webhook_state"],
-        webhook_status_code=row["webhook_status_code"],
-        webhook_attempts=int(row["webhook_attempts"]),
-        deleted=bool(row["deleted"]),
-        seq=int(row["seq"]),
-    )
