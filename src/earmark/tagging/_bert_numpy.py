@@ -73,8 +73,14 @@ class NumpyBert:
                 }
             )
 
-    def __call__(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> F32:
-        """Embed a padded batch: ``ids``/``mask`` are ``[batch, seq]``."""
+    def __call__(
+        self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64], *, normalize: bool = True
+    ) -> F32:
+        """Embed a padded batch: ``ids``/``mask`` are ``[batch, seq]``.
+
+        ``normalize=False`` returns the mean-pooled vectors before L2 normalisation
+        (the static encoder's distillation keeps their lengths).
+        """
         batch, seq = ids.shape
         hidden = self.word.shape[1]
         head_dim = hidden // self.heads
@@ -95,7 +101,9 @@ class NumpyBert:
             )
             h = _layer_norm(act @ lw["o_w"] + lw["o_b"] + h, lw["ln2_g"], lw["ln2_b"])
         m = mask.astype(np.float32)[:, :, None]
-        pooled = (h.reshape(batch, seq, hidden) * m).sum(1) / np.maximum(m.sum(1), 1.0)
+        pooled: F32 = (h.reshape(batch, seq, hidden) * m).sum(1) / np.maximum(m.sum(1), 1.0)
+        if not normalize:
+            return pooled.astype(np.float32)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         out: F32 = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
         return out
