@@ -3,6 +3,7 @@
     python benchmarks/tagging_bench.py                 # all datasets, default sizes
     python benchmarks/tagging_bench.py --rows 500 --only ag_news,bbc
     python benchmarks/tagging_bench.py --precision int8   # the int8 encoder
+    python benchmarks/tagging_bench.py --engine static    # the static (model2vec-style) one
 
 Datasets come from the shared data folder (``EARMARK_SHARED_DIR`` or ../shared):
 AG News (4 tags written as a user would), BBC News (the 5 matching media-preset tags,
@@ -31,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from earmark.tagging import TagOptions, load_tags  # noqa: E402
+from earmark.tagging import TagOptions, get_tagger, load_tags  # noqa: E402
 from earmark.tagging.base import Tagger, TagInput  # noqa: E402
 from earmark.tagging.embedding import EmbeddingTagger  # noqa: E402
 from earmark.tagging.encoder import EncoderOptions, get_encoder  # noqa: E402
@@ -220,6 +221,12 @@ def main() -> None:
         default=None,
         help="encoder precision (float32 or int8); default: the encoder's default",
     )
+    ap.add_argument(
+        "--engine",
+        choices=("embedding", "static"),
+        default="embedding",
+        help="static: get_tagger('static') (the static MiniLM table, its own calibration)",
+    )
     args = ap.parse_args()
     only = set(args.only.split(",")) - {""}
 
@@ -232,6 +239,10 @@ def main() -> None:
         if args.precision
         else EmbeddingTagger()
     )
+    if args.engine == "static":
+        static = get_tagger("static")
+        assert isinstance(static, EmbeddingTagger)
+        tagger = static
     baseline = CosineBaseline(tagger)
     media = load_tags("media")
     opts = TagOptions(per_window=False)

@@ -138,6 +138,21 @@ def test_tag_text_and_stdin_support_preset() -> None:
     assert json.loads(out.stdout.strip())["best_tag"] == "Billing and Payments"
 
 
+def test_tag_text_with_the_static_engine(
+    static_cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EARMARK_CACHE_DIR", str(static_cache_dir))  # the small test table
+    text = "The football team won the match after a late goal, and the coach praised the players."
+    out = run("tag", "--engine", "static", "--text", text, "--tags", "media", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert "building the static tagging table" not in out.stderr  # found in the cache
+    rec = json.loads(out.stdout)
+    assert rec["engine"] == "static" and rec["best_tag"] == "Sports"
+    assert len(rec["tags"]) == 15 and rec["selected"][0] == "Sports"
+    out = run("tag", "--help")
+    assert "static: ~100x faster, less accurate" in " ".join(out.stdout.split())
+
+
 def test_tag_batch_keeps_going_and_resumes(tmp_path: Path, jfk_flac: Path) -> None:
     inputs = tmp_path / "in"
     (inputs / "calls").mkdir(parents=True)

@@ -8,7 +8,9 @@ from pathlib import Path
 
 import click
 
+from earmark.cli.tag import ENGINE_HELP, load_tagger
 from earmark.errors import EarmarkError
+from earmark.tagging import ENGINES
 from earmark.tagging.base import TagOptions
 
 __all__ = ["eval_command"]
@@ -18,7 +20,7 @@ __all__ = ["eval_command"]
 @click.argument("data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--tags", "-t", "tags_spec", required=True, help="Preset or tag-list file.")
 @click.option(
-    "--engine", type=click.Choice(["embedding", "llm"]), default="embedding", show_default=True
+    "--engine", type=click.Choice(ENGINES), default="embedding", show_default=True, help=ENGINE_HELP
 )
 @click.option("--model", "llm_model", default=None, help="With --engine llm: the model name.")
 @click.option("--threshold", type=click.FloatRange(0.0, 1.0), default=None)
@@ -42,13 +44,13 @@ def eval_command(
     Example:
       earmark eval my_calls.csv --tags support
     """
-    from earmark.tagging import get_tagger, load_tags
+    from earmark.tagging import load_tags
     from earmark.tagging.evaluate import evaluate, load_labelled
 
     try:
         taglist = load_tags(tags_spec)
         items = load_labelled(data)[:limit]
-        tagger = get_tagger(engine, model=llm_model)
+        tagger = load_tagger(engine, llm_model)
         report = evaluate(tagger, taglist, items, TagOptions(threshold=threshold))
     except EarmarkError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -22,10 +22,51 @@ from earmark.cli.render import (
 )
 from earmark.config import Settings
 from earmark.errors import EarmarkError, InputError
-from earmark.tagging.base import TagOptions
+from earmark.tagging import ENGINES
+from earmark.tagging.base import Tagger, TagOptions
 from earmark.types import Transcript
 
-__all__ = ["tag_command"]
+__all__ = ["ENGINE_HELP", "load_tagger", "tag_command"]
+
+ENGINE_HELP = (
+    "embedding: offline MiniLM tagger; static: ~100x faster, less accurate (model2vec-style "
+    "table distilled once from MiniLM, ~1 min the first time); llm: ask an LLM (see --model "
+    "and EARMARK_LLM_ROUTES)."
+)
+
+
+def load_tagger(engine: str, model: str | None, quiet: bool = False) -> Tagger:
+    """``get_tagger``, telling stderr while the static table is distilled (first use only)."""
+    from tqdm import tqdm
+
+    from earmark.tagging import get_tagger
+
+    bar: list[tqdm[Any]] = []
+
+    def progress(done: int, total: int) -> None:
+        if quiet:
+            return
+        if not bar:
+            click.echo("building the static tagging table once (about a minute)...", err=True)
+            bar.append(
+                tqdm(
+                    total=total,
+                    desc="static table",
+                    unit="piece",
+                    leave=False,
+                    file=sys.stderr,
+                    disable=not sys.stderr.isatty(),
+                )
+            )
+        bar[0].n = done
+        bar[0].refresh()
+
+    try:
+        return get_tagger(engine, model=model, progress=progress)
+    finally:
+        if bar:
+            bar[0].close()
+
 
 EXTENSIONS = {"text": ".tags.txt", "json": ".json", "jsonl": ".jsonl", "csv": ".csv"}
 
@@ -54,10 +95,10 @@ EXTENSIONS = {"text": ".tags.txt", "json": ".json", "jsonl": ".jsonl", "csv": ".
 )
 @click.option(
     "--engine",
-    type=click.Choice(["embedding", "llm"]),
+    type=click.Choice(ENGINES),
     default="embedding",
     show_default=True,
-    help="embedding: offline MiniLM tagger; llm: ask an LLM (see --model and EARMARK_LLM_ROUTES).",
+    help=ENGINE_HELP,
 )
 @click.option(
     "--model", "llm_model", default=None, help="With --engine llm: the model name to route."
@@ -106,14 +147,14 @@ def tag_command(
       earmark tag --text "The striker scored twice" --tags media
     """
     from earmark import api
-    from earmark.tagging import get_tagger, load_tags
+    from earmark.tagging import load_tags
 
     if not inputs and not texts:
         raise click.UsageError("give files or folders to tag, '-' for standard input, or --text")
     settings = Settings()
     try:
         taglist = load_tags(tags_spec)
-        tagger = get_tagger(engine, model=llm_model)
+        tagger = load_tagger(engine, llm_model, quiet=params["quiet"])
     except EarmarkError as exc:
         raise click.ClickException(str(exc)) from exc
     asr = build_asr_options(settings, params)
