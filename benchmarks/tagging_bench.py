@@ -2,7 +2,7 @@
 
     python benchmarks/tagging_bench.py                 # all datasets, default sizes
     python benchmarks/tagging_bench.py --rows 500 --only ag_news,bbc
-    python benchmarks/tagging_bench.py --precision int8   # the int8 encoder
+    python benchmarks/tagging_bench.py --precision float32   # the exact (non-int8) encoder
     python benchmarks/tagging_bench.py --engine static    # the static (model2vec-style) one
 
 Datasets come from the shared data folder (``EARMARK_SHARED_DIR`` or ../shared):

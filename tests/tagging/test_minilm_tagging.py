@@ -59,12 +59,19 @@ def _first_per_label(rows: list[tuple[str, str]], n: int) -> list[tuple[str, str
 
 def test_encoder_is_torch_free_normalised_and_matches_numpy(encoder: MiniLMEncoder) -> None:
     assert "torch" not in sys.modules and "sentence_transformers" not in sys.modules
+    assert encoder.name == "all-MiniLM-L6-v2/onnx-int8"  # the default: int8 weights
     texts = ["The match ended in a draw.", "", "word " * 400, "Interest rates rose again."]
-    emb = encoder.encode(texts)
+    exact = get_encoder(EncoderOptions(precision="float32"))
+    emb = exact.encode(texts)
     assert emb.shape == (4, 384) and emb.dtype == np.float32
     assert np.allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
     reference = MiniLMEncoder(EncoderOptions(backend="numpy")).encode(texts)
     assert float(np.abs(emb - reference).max()) < 1e-4
+    quantised = encoder.encode(texts)
+    assert np.allclose(np.linalg.norm(quantised, axis=1), 1.0, atol=1e-5)
+    cosines = (quantised * reference).sum(axis=1)
+    assert float(cosines[[0, 2, 3]].min()) > 0.99  # real text; the empty one is 0.983
+    assert float(cosines[1]) > 0.97
     assert encoder.encode([]).shape == (0, 384)
 
 
