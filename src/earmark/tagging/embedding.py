@@ -86,7 +86,10 @@ class EmbeddingConfig:
     sentence_pooling: embed each sentence of a window and pool them (square-root word
         weights) instead of embedding the window in one piece.
     center, temperature: the relevance mapping ``sigmoid((margin - center) / temperature)``
-        where ``margin = cos - background``.
+        where ``margin = cos - background``. The centre keeps ~90-99% of in-domain texts
+        (tune halves at -0.11: AG News 99.2%, HuffPost 99.2%, BANKING77 91.5%); the
+        phrase prototypes raised all margins, and the old -0.15 kept 96-100% while
+        selecting 3.1 / 10.3 / 3.3 tags per text (now 2.4 / 7.3 / 2.5).
     background_k: how many of the closest neutral sentences make the background.
     threshold: default relevance a tag must reach to be selected.
     coverage: a tag's relevance to a whole recording is the larger of its relevance to
@@ -97,7 +100,7 @@ class EmbeddingConfig:
     templates: tuple[str, ...] = ("Topic: {name}. {description}", "This is about {lower}.")
     phrase_template: str | None = "This is about {phrase}."
     sentence_pooling: bool = True
-    center: float = -0.15
+    center: float = -0.11
     temperature: float = 0.05
     background_k: int = 3
     threshold: float = 0.5

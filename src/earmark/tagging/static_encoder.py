@@ -6,7 +6,7 @@ PCA (256 dims) and each row is scaled by the SIF weight ``a / (a + p)`` with ``p
 estimate of the piece's frequency from its vocabulary rank (``a = 1e-4``), as model2vec
 does. A text's embedding is then the L2-normalised sum of its pieces' rows, with no
 transformer at tagging time: a 5-minute transcript is tagged in 10-25 ms on a loaded
-2-core box (MiniLM: 1.3-1.6 s there, 161 ms quiet).
+2-core box, 6-7 ms quiet (MiniLM int8: 162-183 ms quiet on the same AVX2 box).
 
 The table is built on first use (numpy, ~70 s of CPU time; 5.7 min wall on a 2-core box
 loaded to ~10) and kept as a float16 ``.npy`` (~15 MB) in earmark's cache folder
