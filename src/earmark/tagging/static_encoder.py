@@ -39,7 +39,7 @@ import numpy.typing as npt
 
 from earmark.errors import InputError, ModelError
 from earmark.tagging.embedding import EmbeddingConfig
-from earmark.tagging.encoder import TextEncoder, _check_model_dir, minilm_model_dir
+from earmark.tagging.encoder import TextEncoder, check_model_dir, minilm_model_dir
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -128,7 +128,7 @@ def _load_bert(model_dir: Path) -> NumpyBert:
 
     from earmark.tagging._bert_numpy import NumpyBert
 
-    config = _check_model_dir(model_dir)
+    config = check_model_dir(model_dir)
     try:
         weights = load_file(str(model_dir / "model.safetensors"))
     except Exception as exc:  # safetensors raises its own types
@@ -239,7 +239,7 @@ class StaticEncoder(TextEncoder):
     ) -> None:
         opts = options or StaticOptions()
         model_dir = opts.model_dir or minilm_model_dir()
-        _check_model_dir(model_dir)
+        check_model_dir(model_dir)
         self.options = opts
         self._tokenizer = _load_tokenizer(model_dir)
         self.cache_path: Path | None = None
