@@ -48,7 +48,11 @@ class ASRSettings(BaseSettings):
         "auto", description="CTranslate2 compute type; 'auto' = int8 on CPU, float16 on CUDA."
     )
     asr_threads: int = Field(0, description="CPU threads for ASR; 0 = one per core.")
-    asr_beam_size: int = Field(5, description="Beam size; 1 is greedy and about 2x faster.")
+    asr_beam_size: int = Field(
+        2,
+        description="Beam size: 2 (default) is as accurate as 5 on our benchmarks at ~0.75x its "
+        "time; 1 is greedy and fastest; 5 is Whisper's default.",
+    )
     asr_vad: bool = Field(False, description="Skip silence with Silero VAD before decoding.")
     cache_dir: Path = Field(
         default_factory=default_cache_dir,

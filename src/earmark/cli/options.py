@@ -50,7 +50,7 @@ def _asr_options(func: F, model_flags: tuple[str, ...]) -> F:
             "--beam-size",
             type=click.IntRange(1, 20),
             default=None,
-            help="Beam size (default 5; 1 = greedy, faster).",
+            help="Beam size (default 2; 1 = greedy, fastest; 5 = Whisper's default).",
         ),
         click.option(
             "--device",
