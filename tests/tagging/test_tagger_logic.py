@@ -222,3 +222,33 @@ def test_window_vector_pools_its_sentences() -> None:
     whole = EmbeddingTagger(KeywordEncoder(), EmbeddingConfig(sentence_pooling=False))
     one_piece = {s.tag: s.relevance for s in whole.tag(text, TAGS, TagOptions(threshold=0.0)).tags}
     assert got["Politics"] > one_piece["Politics"]
+
+
+def test_spread_gate_keeps_only_the_leading_tags(tagger: EmbeddingTagger) -> None:
+    bg = np.array([0.0], dtype=np.float32)
+    cos = np.array([[0.60, 0.57, 0.40]], dtype=np.float32)  # all far over the background
+    gated = tagger.relevance(cos, bg)
+    ungated = EmbeddingTagger(KeywordEncoder(), EmbeddingConfig(spread=None)).relevance(cos, bg)
+    assert (ungated > 0.99).all()
+    assert gated[0, 0] == pytest.approx(ungated[0, 0])  # the best tag is not scaled
+    assert gated[0, 1] > 0.5 > gated[0, 2]  # 0.03 below the best stays, 0.20 below drops
+    assert list(np.argsort(-gated[0])) == list(np.argsort(-ungated[0]))
+    spread = tagger.config.spread
+    assert spread is not None
+    edge = tagger.relevance(np.array([[0.6, 0.6 - spread]], dtype=np.float32), bg)
+    assert edge[0, 1] == pytest.approx(0.5 * edge[0, 0], abs=1e-2)
+
+
+def test_a_topic_in_a_third_of_a_short_text_is_selected(tagger: EmbeddingTagger) -> None:
+    text = (
+        "The senate vote on the election law passed. The election vote was close in the senate."
+        " Then the team scored a goal."
+    )
+    with_sentences = tagger.tag(text, TAGS)
+    without = EmbeddingTagger(KeywordEncoder(), EmbeddingConfig(sentence_coverage=False)).tag(
+        text, TAGS
+    )
+    assert with_sentences.best_tag == without.best_tag == "Politics"
+    assert "Sports" in with_sentences.selected and "Sports" not in without.selected
+    # the sentence vote never lifts a tag over the window's own leading tag
+    assert with_sentences.tags[0].tag == "Politics"
