@@ -236,7 +236,9 @@ def test_spread_gate_keeps_only_the_leading_tags(tagger: EmbeddingTagger) -> Non
     spread = tagger.config.spread
     assert spread is not None
     edge = tagger.relevance(np.array([[0.6, 0.6 - spread]], dtype=np.float32), bg)
-    assert edge[0, 1] == pytest.approx(0.5 * edge[0, 0], abs=1e-2)
+    t = tagger.config.spread_temperature
+    # g(-spread) = sigmoid(0) / sigmoid(spread / t): the gate's midpoint, normalised
+    assert edge[0, 1] == pytest.approx(edge[0, 0] * 0.5 * (1 + np.exp(-spread / t)), abs=1e-3)
 
 
 def test_a_topic_in_a_third_of_a_short_text_is_selected(tagger: EmbeddingTagger) -> None:
