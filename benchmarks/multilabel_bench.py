@@ -11,6 +11,13 @@ of *different* classes, whose gold set is those classes.
 - ``BBC long``: three whole BBC articles of different classes as a 5-minute-style
   transcript (several windows); also reports the share of windows whose best tag is the
   class of the article that fills most of the window ("which tag applies where").
+- ``Earnings calls`` (``--long``): the 44 full Earnings-21 calls (about an hour, ~10k words
+  each), media tags; gold is the sector's tag from ``sector_to_tag_map.csv`` (Healthcare:
+  Health + Business, Technology: Technology + Business, Financial: Finance, the rest
+  Business); Business and Finance are fair calls for each other.
+- ``QMSum meetings`` (``--long``): real meeting transcripts (``--n``/5 of each kind: AMI
+  product design, ICSI research, education and covid-19 committees), media tags; gold is
+  the dataset's suggested tags for the meeting's domain (e.g. Health + Politics).
 
 For each set: mean number of tags selected, precision (share of selected tags that are
 gold or fair), recall (share of gold tags selected), their F1, and exact (all gold tags
@@ -24,6 +31,7 @@ selection rule before session 3), in the same run.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
 from dataclasses import replace
@@ -45,6 +53,12 @@ FAIR = {
     "Technology": {"Science"},
     "Entertainment": {"Culture"},
     "Politics": {"World News"},
+    "Finance": {"Business"},
+}
+SECTORS = {
+    "Financial": ["Finance"],
+    "Healthcare": ["Health", "Business"],
+    "Technology": ["Technology", "Business"],
 }
 Item = tuple[str | Transcript, list[str]]
 
@@ -102,6 +116,26 @@ def _ag_sets(rng: random.Random, n: int) -> dict[str, list[Item]]:
     return {"AG x1": one, "AG x2": two}
 
 
+def _long_sets(n: int) -> dict[str, list[Item]]:
+    d = tb.data_dir()
+    calls: list[Item] = []
+    with open(d / "earnings21/transcripts.jsonl", encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            calls.append((r["text"], SECTORS.get(r["sector"], ["Business"])))
+    meetings: list[Item] = []
+    per_kind: dict[str, int] = {}
+    with open(d / "qmsum/meetings.jsonl", encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            if per_kind.get(r["subdomain"], 0) >= max(1, n // 5):
+                continue
+            per_kind[r["subdomain"]] = per_kind.get(r["subdomain"], 0) + 1
+            text = " ".join(t["text"] for t in r["transcript"])
+            meetings.append((text, list(r["suggested_tags"])))
+    return {"Earnings calls": calls, "QMSum meetings": meetings}
+
+
 def _score(tagger: EmbeddingTagger, tags: TagList, items: list[Item]) -> str:
     results = tagger.tag_many([x for x, _ in items], tags, TagOptions(per_window=True))
     n = prec = rec = exact = 0.0
@@ -141,6 +175,7 @@ def main() -> None:
     ap.add_argument("--engine", choices=("embedding", "static"), default="embedding")
     ap.add_argument("--spread", type=float, default=None, help="override the spread gate")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--long", action="store_true", help="also earnings calls and meetings")
     args = ap.parse_args()
     tagger = get_tagger(args.engine)
     assert isinstance(tagger, EmbeddingTagger)
@@ -152,6 +187,8 @@ def main() -> None:
     rng = random.Random(args.seed)
     media = load_tags("media")
     sets = [(media, _bbc_sets(rng, args.n)), (tb.load_tags(tb.AG_TAGS), _ag_sets(rng, args.n))]
+    if args.long:
+        sets.append((media, _long_sets(args.n)))
     print(f"engine {args.engine}, config {tagger.config}")
     print("| set | rule | texts | tags selected | precision | recall | F1 | exact | windows |")
     print("|---|---|---|---|---|---|---|---|---|")
