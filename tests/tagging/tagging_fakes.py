@@ -35,3 +35,18 @@ class KeywordEncoder(TextEncoder):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         return [2 + len(t.split()) for t in texts]
+
+
+class TwoPoolEncoder(KeywordEncoder):
+    """A KeywordEncoder whose weighted pooling counts 'sport' and the generic dimension less."""
+
+    name = "keywords-two-pool"
+    WEIGHTS = np.array([0.2] + [1.0] * (len(KEYWORDS) - 1) + [0.1], dtype=np.float32)
+
+    def encode_pair(
+        self, texts: Sequence[str]
+    ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+        mean = self.encode(texts)
+        weighted = mean * self.WEIGHTS
+        weighted /= np.linalg.norm(weighted, axis=1, keepdims=True)
+        return mean, weighted

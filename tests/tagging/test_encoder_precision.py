@@ -22,6 +22,8 @@ from earmark.tagging.encoder import (
     get_encoder,
     length_batches,
     minilm_model_dir,
+    minilm_pool_weights,
+    sif_weights,
 )
 
 
@@ -127,3 +129,18 @@ def test_length_batches_cut_where_padding_costs() -> None:
     assert length_batches([5, 5, 5, 5, 5], 2) == [[0, 1], [2, 3], [4]]
     assert length_batches([], 8) == []
     assert length_batches([3, 40, 4], 8) == [[0, 2], [1]]
+
+
+def test_pool_weights_are_sif_over_zipf_ranks_with_heavier_cls_and_sep() -> None:
+    vocab = {"[PAD]": 0, "[unused0]": 1, "[CLS]": 2, "[SEP]": 3, "the": 4, "cat": 5}
+    w = minilm_pool_weights(vocab)
+    # usable pieces ranked 0..4 in vocabulary order ([unused0] skipped): p ~ 1 / (rank + 2)
+    inv = 1.0 / (np.array([0, 1, 2, 3, 4]) + 2.0)
+    p = inv / inv.sum()
+    expected = 1e-5 / (1e-5 + p)
+    assert w.dtype == np.float32 and w.shape == (6,)
+    assert w[[2, 3]].tolist() == [2.0, 2.0]
+    assert np.allclose(w[[0, 4, 5]], expected[[0, 3, 4]], rtol=1e-6)
+    usable = np.array([True, False, True, True, True, True])
+    assert np.allclose(sif_weights(usable, 1e-5)[[0, 4, 5]], w[[0, 4, 5]])
+    assert w[4] < w[5]  # rarer pieces weigh more

@@ -10,9 +10,16 @@ import numpy as np
 import pytest
 
 from earmark.tagging import load_tags
+from earmark.tagging._bert_numpy import NumpyBert
 from earmark.tagging.base import TagOptions
 from earmark.tagging.embedding import EmbeddingTagger
-from earmark.tagging.encoder import EncoderOptions, MiniLMEncoder, get_encoder
+from earmark.tagging.encoder import (
+    EncoderOptions,
+    MiniLMEncoder,
+    get_encoder,
+    minilm_model_dir,
+    minilm_pool_weights,
+)
 from earmark.tagging.evaluate import evaluate
 from earmark.types import Segment, Transcript
 
@@ -73,6 +80,38 @@ def test_encoder_is_torch_free_normalised_and_matches_numpy(encoder: MiniLMEncod
     assert float(cosines[[0, 2, 3]].min()) > 0.99  # real text; the empty one is 0.983
     assert float(cosines[1]) > 0.97
     assert encoder.encode([]).shape == (0, 384)
+
+
+def test_weighted_pooling_matches_a_numpy_reference(encoder: MiniLMEncoder) -> None:
+    from safetensors.numpy import load_file
+    from tokenizers import Tokenizer
+
+    texts = ["Topic: Sports. News about sports and teams.", "Fed raises rates.", "Okay, hi?"]
+    path = minilm_model_dir()
+    tok = Tokenizer.from_file(str(path / "tokenizer.json"))
+    tok.no_padding()  # tokenizer.json pads to 128
+    weights = minilm_pool_weights(tok.get_vocab())
+    assert weights[tok.token_to_id("[CLS]")] == weights[tok.token_to_id("[SEP]")] == 2.0
+    assert weights[tok.token_to_id("the")] < 0.1 < weights[tok.token_to_id("athletes")] < 1.0
+    ids = [tok.encode(t).ids for t in texts]
+    bert = NumpyBert(load_file(str(path / "model.safetensors")), 6, 12)
+    reference = []
+    for row in ids:  # one text at a time: no padding in the reference
+        h = bert.hidden_states(np.array([row]), np.ones((1, len(row)), np.int64))[0]
+        v = (h * weights[row][:, None]).sum(axis=0)
+        reference.append(v / np.linalg.norm(v))
+    exact = get_encoder(EncoderOptions(precision="float32"))
+    mean, weighted = exact.encode_pair(texts)  # one padded batch
+    assert weighted.dtype == np.float32
+    assert float(np.abs(weighted - np.array(reference)).max()) < 1e-5
+    assert float(np.abs(mean - exact.encode(texts)).max()) == 0.0
+    numpy_mean, numpy_weighted = MiniLMEncoder(EncoderOptions(backend="numpy")).encode_pair(texts)
+    assert float(np.abs(numpy_weighted - weighted).max()) < 1e-5
+    assert float(np.abs(numpy_mean - mean).max()) < 1e-5
+    q_mean, q_weighted = encoder.encode_pair(texts)
+    assert float(np.abs(q_mean - encoder.encode(texts)).max()) == 0.0
+    assert float((q_weighted * weighted).sum(axis=1).min()) > 0.99
+    assert (mean * weighted).sum(axis=1).max() < 0.99  # a different pooling
 
 
 def test_truncation_at_256_word_pieces(encoder: MiniLMEncoder) -> None:

@@ -104,3 +104,14 @@ def test_cli_loader_tells_stderr_while_the_table_is_distilled(
     assert load_tagger("static", None) is tagger  # cached: no second message
     assert "building" not in capsys.readouterr().err
     assert list((tmp_path / "minilm-static").iterdir())
+
+
+def test_static_encoder_has_one_pooling_so_the_tagger_uses_it_for_both(
+    small_static: Path,
+) -> None:
+    tagger = get_tagger("static")
+    assert isinstance(tagger, EmbeddingTagger)
+    mean, weighted = tagger.encoder.encode_pair(list(STATIC_TEXTS))
+    assert weighted is mean
+    tag_mean, tag_weighted = tagger.tag_matrices(load_tags("media"))
+    assert tag_weighted is tag_mean

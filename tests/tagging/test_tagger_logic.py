@@ -254,3 +254,40 @@ def test_a_topic_in_a_third_of_a_short_text_is_selected(tagger: EmbeddingTagger)
     assert "Sports" in with_sentences.selected and "Sports" not in without.selected
     # the sentence vote never lifts a tag over the window's own leading tag
     assert with_sentences.tags[0].tag == "Politics"
+
+
+def test_hybrid_ranks_by_weighted_pooling_and_decides_by_mean() -> None:
+    from tagging_fakes import TwoPoolEncoder
+
+    text = "sport sport sport sport vote vote"  # mean: Sports leads; weighted: Politics
+    hybrid = EmbeddingTagger(TwoPoolEncoder())
+    mean_only = EmbeddingTagger(KeywordEncoder())
+    opts = TagOptions(threshold=0.0, per_window=False)
+    got, plain = hybrid.tag(text, TAGS, opts), mean_only.tag(text, TAGS, opts)
+    assert plain.tags[0].tag == "Sports" and got.tags[0].tag == "Politics"
+    # "on topic at all" is the mean pooling's best margin: the leaders' relevances agree
+    assert got.tags[0].relevance == pytest.approx(plain.tags[0].relevance, abs=1e-4)
+    # the formula: margin = cos_r - max(cos_r) + (max(cos_mean) - background(mean))
+    mean, weighted = hybrid.encoder.encode_pair([text])
+    tag_mean, tag_weighted = hybrid.tag_matrices(TAGS)
+    assert not np.allclose(tag_mean, tag_weighted)
+    cos_r, cos_m = (weighted @ tag_weighted.T)[0], (mean @ tag_mean.T)[0]
+    background = np.sort(mean @ hybrid._neutral_vectors().T)[0, -3:].mean()
+    margin = cos_r - cos_r.max() + cos_m.max() - background
+    c = hybrid.config
+    assert c.spread is not None
+    first = 1 / (1 + np.exp(-(margin - c.center) / c.temperature))
+    gate = 1 / (1 + np.exp(-(cos_r - cos_r.max() + c.spread) / c.spread_temperature))
+    expected = first * gate / (1 / (1 + np.exp(-c.spread / c.spread_temperature)))
+    scores = {s.tag: s.relevance for s in got.tags}
+    for name, rel in zip(TAGS.names, expected, strict=True):
+        assert scores[name] == pytest.approx(float(rel), abs=1e-4)
+
+
+def test_an_encoder_without_weighted_pooling_scores_with_the_mean() -> None:
+    enc = KeywordEncoder()
+    mean, weighted = enc.encode_pair(["goal vote"])
+    assert weighted is mean  # the TextEncoder default
+    tagger = EmbeddingTagger(enc)
+    tag_mean, tag_weighted = tagger.tag_matrices(TAGS)
+    assert tag_weighted is tag_mean is tagger.tag_vectors(TAGS)

@@ -1,7 +1,9 @@
 """A plain numpy BERT forward pass: the reference and fallback for the ONNX encoder.
 
 Batched with padding masks, float32, fused QKV projection. Slower than onnxruntime's
-fused kernels (see benchmarks/tagging.md) but needs nothing beyond numpy.
+fused kernels (see benchmarks/tagging.md) but needs nothing beyond numpy. With
+``pool_weights`` (one weight per vocabulary id) :meth:`NumpyBert.pair` also gives the
+token-weighted pooling of the ONNX graph's ``weighted`` output.
 """
 
 from __future__ import annotations
@@ -37,11 +39,21 @@ def _layer_norm(x: F32, gamma: F32, beta: F32) -> F32:
 
 
 class NumpyBert:
-    """BERT encoder + mean pooling + L2 normalisation over safetensors weights."""
+    """BERT encoder + mean pooling + L2 normalisation over safetensors weights.
 
-    def __init__(self, weights: Mapping[str, F32], layers: int, heads: int) -> None:
+    ``pool_weights``: optional ``[vocab]`` token weights for :meth:`pair`'s second pooling.
+    """
+
+    def __init__(
+        self,
+        weights: Mapping[str, F32],
+        layers: int,
+        heads: int,
+        pool_weights: F32 | None = None,
+    ) -> None:
         w = weights
         self.heads = heads
+        self.pool_weights = pool_weights
         self.word = w["embeddings.word_embeddings.weight"]
         self.pos = (
             w["embeddings.position_embeddings.weight"]
@@ -73,14 +85,8 @@ class NumpyBert:
                 }
             )
 
-    def __call__(
-        self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64], *, normalize: bool = True
-    ) -> F32:
-        """Embed a padded batch: ``ids``/``mask`` are ``[batch, seq]``.
-
-        ``normalize=False`` returns the mean-pooled vectors before L2 normalisation
-        (the static encoder's distillation keeps their lengths).
-        """
+    def hidden_states(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> F32:
+        """The last layer's token states ``[batch, seq, hidden]`` of a padded batch."""
         batch, seq = ids.shape
         hidden = self.word.shape[1]
         head_dim = hidden // self.heads
@@ -100,10 +106,41 @@ class NumpyBert:
                 up * np.float32(0.5) * (np.float32(1.0) + _erf(up * np.float32(0.7071067811865476)))
             )
             h = _layer_norm(act @ lw["o_w"] + lw["o_b"] + h, lw["ln2_g"], lw["ln2_b"])
-        m = mask.astype(np.float32)[:, :, None]
-        pooled: F32 = (h.reshape(batch, seq, hidden) * m).sum(1) / np.maximum(m.sum(1), 1.0)
-        if not normalize:
-            return pooled.astype(np.float32)
-        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        out: F32 = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        out: F32 = h.reshape(batch, seq, hidden).astype(np.float32)
         return out
+
+    def __call__(
+        self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64], *, normalize: bool = True
+    ) -> F32:
+        """Embed a padded batch: ``ids``/``mask`` are ``[batch, seq]``.
+
+        ``normalize=False`` returns the mean-pooled vectors before L2 normalisation
+        (the static encoder's distillation keeps their lengths).
+        """
+        pooled = _mean_pool(self.hidden_states(ids, mask), mask)
+        return _unit(pooled) if normalize else pooled
+
+    def pair(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> tuple[F32, F32]:
+        """The mean-pooled and the token-weighted unit embeddings of a padded batch.
+
+        The weighted one is ``sum_t pool_weights[id_t] * mask_t * h_t``, L2-normalised;
+        without ``pool_weights`` it is the mean one.
+        """
+        h = self.hidden_states(ids, mask)
+        mean = _unit(_mean_pool(h, mask))
+        if self.pool_weights is None:
+            return mean, mean
+        tw = (self.pool_weights[ids] * mask).astype(np.float32)[:, :, None]
+        return mean, _unit((h * tw).sum(1))
+
+
+def _mean_pool(h: F32, mask: npt.NDArray[np.int64]) -> F32:
+    m = mask.astype(np.float32)[:, :, None]
+    out: F32 = ((h * m).sum(1) / np.maximum(m.sum(1), 1.0)).astype(np.float32)
+    return out
+
+
+def _unit(x: F32) -> F32:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    out: F32 = (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    return out

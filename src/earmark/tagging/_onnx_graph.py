@@ -3,9 +3,13 @@
 No ``onnx`` package and no torch: the protobuf messages are written by
 :mod:`earmark.tagging._onnx_proto`, and the graph uses onnxruntime's fused CPU kernels
 (``EmbedLayerNormalization``, ``Attention``, ``SkipLayerNormalization``, ``BiasGelu``),
-which is why it is faster than a plain numpy forward pass. The output is the
-mean-pooled, L2-normalised sentence embedding, exactly as sentence-transformers
-computes it (max abs difference about 2e-7).
+which is why it is faster than a plain numpy forward pass. The output ``embedding`` is
+the mean-pooled, L2-normalised sentence embedding, exactly as sentence-transformers
+computes it (max abs difference about 2e-7). Given ``pool_weights`` (one weight per
+vocabulary id), a second output ``weighted`` pools the same final token states with
+those weights (``sum_t w[id_t] * mask_t * h_t``, L2-normalised) in the same pass: the
+tagger's ranking pooling (SIF weights, see :mod:`earmark.tagging.embedding`). Its
+difference from the numpy reference :meth:`NumpyBert.pair` is ~1e-7.
 
 ``precision="int8"`` quantises the weights of every linear layer to int8 with one scale
 per output column (symmetric, in numpy, at load time); activations stay float32 and are
@@ -279,14 +283,17 @@ def build_minilm_graph(
     hidden: int,
     precision: str = "float32",
     calibration: Sequence[Sequence[int]] = (),
+    pool_weights: F32 | None = None,
 ) -> tuple[bytes, dict[str, npt.NDArray[np.generic]]]:
     """Serialise a BERT encoder + mean pooling + L2 normalisation as ONNX model bytes.
 
     Inputs ``input_ids`` and ``attention_mask`` (int64, ``[batch, seq]``); output
-    ``embedding`` (float32, ``[batch, hidden]``). Token type ids are always 0, so the
-    type-0 embedding is folded into the position embeddings. ``precision`` is one of
-    :data:`PRECISIONS` (int8: quantised linear-layer weights, see the module docstring);
-    int8 needs ``calibration``, a few token id lists (e.g. short sentences) to calibrate
+    ``embedding`` (float32, ``[batch, hidden]``); with ``pool_weights`` (float32,
+    ``[vocab]``) a second output ``weighted``, the L2-normalised sum of the final token
+    states weighted by ``pool_weights[input_ids]`` (padding excluded). Token type ids
+    are always 0, so the type-0 embedding is folded into the position embeddings.
+    ``precision`` is one of :data:`PRECISIONS` (int8: quantised linear-layer weights, see
+    the module docstring); int8 needs ``calibration``, a few token id lists (e.g. short sentences) to calibrate
     its activation scales on.
 
     The weights are declared in the graph without data and returned beside it, to be
@@ -335,8 +342,18 @@ def build_minilm_graph(
     b.node("ReduceSum", ["maskf3", axis1], "count", keepdims=0)
     b.node("Div", ["summed", "count"], "pooled")
     b.node("LpNormalization", ["pooled"], "embedding", axis=-1, p=2)
+    outputs: list[tuple[str, int, list[str | int]]] = [("embedding", FLOAT, ["batch", hidden])]
+    if pool_weights is not None:
+        table = np.ascontiguousarray(pool_weights, dtype=np.float32)
+        b.node("Gather", [b.init("pool_w", table), "ids32"], "tokw", axis=0)
+        b.node("Mul", ["tokw", "maskf"], "wmask")
+        b.node("Unsqueeze", ["wmask", "axis2"], "wmask3")
+        b.node("Mul", [h, "wmask3"], "wmasked")
+        b.node("ReduceSum", ["wmasked", axis1], "wsummed", keepdims=0)
+        b.node("LpNormalization", ["wsummed"], "weighted", axis=-1, p=2)
+        outputs.append(("weighted", FLOAT, ["batch", hidden]))
     model = b.model(
         [("input_ids", INT64, ["batch", "seq"]), ("attention_mask", INT64, ["batch", "seq"])],
-        [("embedding", FLOAT, ["batch", hidden])],
+        outputs,
     )
     return model, b.arrays

@@ -9,6 +9,11 @@ normalisation, truncation at 256 word pieces):
   by onnxruntime (already installed with faster-whisper) using its fused CPU kernels;
 - ``numpy``: a plain numpy forward pass, the reference and fallback.
 
+Both also pool the final token states a second way in the same pass,
+:meth:`MiniLMEncoder.encode_pair`: weighted by a SIF weight per word piece
+(:func:`minilm_pool_weights`), which the embedding tagger ranks tags with (see
+:mod:`earmark.tagging.embedding`); :meth:`~MiniLMEncoder.encode` returns the plain mean.
+
 The onnx backend runs with int8 weights by default (``precision="auto"``): about 0.6-0.7x
 the time of float32 on CPUs, embeddings within a cosine of 0.996 of float32, and the same
 tagging accuracy (``benchmarks/tagging.md``). ``precision="float32"`` gives the exact ones.
@@ -23,7 +28,7 @@ import functools
 import importlib.util
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,9 +49,12 @@ __all__ = [
     "get_encoder",
     "length_batches",
     "minilm_model_dir",
+    "minilm_pool_weights",
+    "sif_weights",
 ]
 
 F32 = npt.NDArray[np.float32]
+Batch = npt.NDArray[np.int64]
 BACKENDS = ("onnx", "numpy")
 _REQUIRED_FILES = ("model.safetensors", "tokenizer.json", "config.json")
 # calibration of the int8 graph's activation scales (see _onnx_graph): its outliers are
@@ -58,6 +66,9 @@ _CALIBRATION_TEXTS = (
     "Shares fell 3.5% in early trading as investors waited for the results.",
     "We tried the recipe again, but this time with less salt and more garlic.",
 )
+# the weighted pooling (encode_pair): SIF coefficient and the weight of [CLS] and [SEP]
+POOL_SIF = 1e-5
+POOL_SPECIAL_WEIGHT = 2.0
 
 
 class TextEncoder(ABC):
@@ -71,9 +82,46 @@ class TextEncoder(ABC):
     def encode(self, texts: Sequence[str]) -> F32:
         """Embed ``texts``: an array ``[len(texts), dim]`` of unit-length float32 rows."""
 
+    def encode_pair(self, texts: Sequence[str]) -> tuple[F32, F32]:
+        """The mean-pooled and the token-weighted embeddings of ``texts``, unit rows.
+
+        Encoders without a weighted pooling (this default) return :meth:`encode`'s rows
+        for both, and the tagger then scores exactly as with one pooling.
+        """
+        emb = self.encode(texts)
+        return emb, emb
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Model tokens (word pieces, without truncation) of each text; a rough estimate here."""
         return [2 + (4 * len(t.split()) + 2) // 3 for t in texts]
+
+
+def sif_weights(usable: npt.NDArray[np.bool_], a: float) -> F32:
+    """SIF weights ``a / (a + p)`` per vocabulary id, ``p`` from Zipf's law over ranks.
+
+    ``usable`` marks the real pieces (not ``[unused..]``); a piece's rank is its position
+    among them in vocabulary order (BERT vocabularies are roughly frequency-ordered) and
+    ``p`` is proportional to ``1 / (rank + 2)``, summing to 1 over them.
+    """
+    rank = np.cumsum(usable) - 1  # rank among usable pieces, in vocabulary order
+    inv = 1.0 / (rank + 2.0)
+    p = inv / inv[usable].sum()
+    weights: F32 = (a / (a + p)).astype(np.float32)
+    return weights
+
+
+def minilm_pool_weights(vocab: Mapping[str, int]) -> F32:
+    """The weighted pooling's token weights: :func:`sif_weights` with ``a =``
+    :data:`POOL_SIF`, and :data:`POOL_SPECIAL_WEIGHT` for ``[CLS]`` and ``[SEP]``."""
+    size = max(vocab.values()) + 1
+    usable = np.ones(size, dtype=bool)
+    for piece, i in vocab.items():
+        usable[i] = not piece.startswith("[unused")
+    weights = sif_weights(usable, POOL_SIF)
+    for special in ("[CLS]", "[SEP]"):
+        if special in vocab:
+            weights[vocab[special]] = POOL_SPECIAL_WEIGHT
+    return weights
 
 
 @dataclass(frozen=True)
@@ -176,24 +224,34 @@ class MiniLMEncoder(TextEncoder):
         self._counter.no_padding()
         self._counter.no_truncation()
         layers, heads = int(config["num_hidden_layers"]), int(config["num_attention_heads"])
-        self._run: Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], F32]
+        pool_weights = minilm_pool_weights(self._tokenizer.get_vocab())
+        self._run: Callable[[Batch, Batch], F32]
+        self._run_pair: Callable[[Batch, Batch], tuple[F32, F32]]
         if opts.backend == "onnx":
-            self._run = self._onnx_runner(weights, layers, heads, opts)
+            self._run, self._run_pair = self._onnx_runner(
+                weights, layers, heads, opts, pool_weights
+            )
         else:
             from earmark.tagging._bert_numpy import NumpyBert
 
-            self._run = NumpyBert(weights, layers, heads)
+            bert = NumpyBert(weights, layers, heads, pool_weights)
+            self._run, self._run_pair = bert, bert.pair
 
     def _onnx_runner(
-        self, weights: dict[str, F32], layers: int, heads: int, opts: EncoderOptions
-    ) -> Callable[[npt.NDArray[np.int64], npt.NDArray[np.int64]], F32]:
+        self,
+        weights: dict[str, F32],
+        layers: int,
+        heads: int,
+        opts: EncoderOptions,
+        pool_weights: F32,
+    ) -> tuple[Callable[[Batch, Batch], F32], Callable[[Batch, Batch], tuple[F32, F32]]]:
         import onnxruntime as ort
 
         from earmark.tagging._onnx_graph import build_minilm_graph
 
         calibration = [e.ids for e in self._tokenizer.encode_batch(list(_CALIBRATION_TEXTS))]
         model, arrays = build_minilm_graph(
-            weights, layers, heads, self.dim, opts.precision, calibration
+            weights, layers, heads, self.dim, opts.precision, calibration, pool_weights
         )
         weights.clear()
         so = ort.SessionOptions()
@@ -210,11 +268,16 @@ class MiniLMEncoder(TextEncoder):
         except Exception as exc:  # onnxruntime raises its own exception types
             raise ModelError(f"onnxruntime cannot load the MiniLM graph: {exc}") from exc
 
-        def run(ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> F32:
+        def run(ids: Batch, mask: Batch) -> F32:
             out = session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})[0]
             return np.asarray(out, dtype=np.float32)
 
-        return run
+        def run_pair(ids: Batch, mask: Batch) -> tuple[F32, F32]:
+            feeds = {"input_ids": ids, "attention_mask": mask}
+            mean, weighted = session.run(["embedding", "weighted"], feeds)
+            return np.asarray(mean, dtype=np.float32), np.asarray(weighted, dtype=np.float32)
+
+        return run, run_pair
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces of each text, including [CLS] and [SEP], before truncation."""
@@ -227,10 +290,30 @@ class MiniLMEncoder(TextEncoder):
     def encode(self, texts: Sequence[str]) -> F32:
         """Embed ``texts`` (truncated at 256 word pieces) in length-sorted batches."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for chunk, ids, mask in self._batches(texts):
+            out[chunk] = self._run(ids, mask)
+        return out
+
+    def encode_pair(self, texts: Sequence[str]) -> tuple[F32, F32]:
+        """The mean-pooled rows of :meth:`encode` and the SIF-weighted ones, in one pass.
+
+        The weighted pooling is ``sum_t w[id_t] * h_t`` over the final token states,
+        L2-normalised, with :func:`minilm_pool_weights` (frequent pieces such as "the",
+        "about", "." weigh little; [CLS] and [SEP] weigh 2).
+        """
+        mean = np.zeros((len(texts), self.dim), dtype=np.float32)
+        weighted = np.zeros_like(mean)
+        for chunk, ids, mask in self._batches(texts):
+            mean[chunk], weighted[chunk] = self._run_pair(ids, mask)
+        return mean, weighted
+
+    def _batches(self, texts: Sequence[str]) -> list[tuple[list[int], Batch, Batch]]:
+        """Padded ``(rows, input_ids, attention_mask)`` batches of similar lengths."""
         if not texts:
-            return out
+            return []
         encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
         lengths = [len(e.ids) for e in encodings]
+        batches = []
         for chunk in length_batches(lengths, self.options.batch_size):
             width = lengths[chunk[-1]]
             ids = np.zeros((len(chunk), width), dtype=np.int64)
@@ -239,8 +322,8 @@ class MiniLMEncoder(TextEncoder):
                 tokens = encodings[i].ids
                 ids[row, : len(tokens)] = tokens
                 mask[row, : len(tokens)] = 1
-            out[chunk] = self._run(ids, mask)
-        return out
+            batches.append((chunk, ids, mask))
+        return batches
 
 
 def get_encoder(options: EncoderOptions | None = None) -> MiniLMEncoder:

@@ -39,7 +39,7 @@ import numpy.typing as npt
 
 from earmark.errors import InputError, ModelError
 from earmark.tagging.embedding import EmbeddingConfig
-from earmark.tagging.encoder import TextEncoder, check_model_dir, minilm_model_dir
+from earmark.tagging.encoder import TextEncoder, check_model_dir, minilm_model_dir, sif_weights
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -165,15 +165,6 @@ def piece_embeddings(
     return out
 
 
-def _sif_weights(vocab_size: int, usable: npt.NDArray[np.bool_], sif: float) -> F32:
-    """``a / (a + p)``, ``p`` from Zipf's law over the usable pieces' vocabulary ranks."""
-    rank = np.cumsum(usable) - 1  # rank among usable pieces, in vocabulary order
-    inv = 1.0 / (rank + 2.0)
-    p = inv / inv[usable].sum()
-    weights: F32 = (sif / (sif + p)).astype(np.float32)
-    return weights
-
-
 def distill_table(
     model_dir: Path,
     options: StaticOptions,
@@ -202,7 +193,7 @@ def distill_table(
     centred = emb - emb.mean(axis=0)
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     reduced = centred @ vt[: options.pca_dims].T
-    weights = _sif_weights(size, ~unused, options.sif)
+    weights = sif_weights(~unused, options.sif)
     table = np.zeros((size, options.pca_dims), dtype=np.float32)
     table[chosen] = reduced * weights[chosen, None]
     return table
