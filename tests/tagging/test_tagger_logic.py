@@ -86,6 +86,17 @@ def test_tag_vectors_cached_by_content_and_examples_move_them(tagger: EmbeddingT
     assert tagger.tag_vectors(taught)[0, 6] > 0  # the 'money' dimension now belongs to Sports too
 
 
+def test_example_weight_sets_how_far_examples_pull_a_tag() -> None:
+    taught = load_tags({"Sports": {"description": "sport team goal", "examples": ["money"]}})
+    pulls = [
+        EmbeddingTagger(KeywordEncoder(), EmbeddingConfig(example_weight=w)).tag_vectors(taught)[
+            0, 6
+        ]
+        for w in (0.0, 0.25, 1.0)
+    ]
+    assert pulls[0] == 0.0 < pulls[1] < pulls[2]
+
+
 def test_tag_many_encodes_in_one_batch(tagger: EmbeddingTagger) -> None:
     enc = tagger.encoder
     assert isinstance(enc, KeywordEncoder)
