@@ -118,10 +118,18 @@ def tag_text(item: TaggedItem, show_text: bool = True, top: int = 5) -> str:
         bar = "#" * round(s.relevance * 20)
         out.append(f"  {s.tag:<{width}}  {s.relevance:.3f}  {bar}")
     if len(r.segments) > 1:
-        out.append("by time:")
+        timed = all(w.start_ms is not None for w in r.segments)
+        out.append("by time:" if timed else "by part (plain text: word ranges):")
+        first_word = 1
         for w in r.segments:
             label = ", ".join(w.selected) if w.selected else "(none)"
-            out.append(f"  {_clock(w.start_ms)}-{_clock(w.end_ms)}  {label}")
+            if timed:
+                where = f"{_clock(w.start_ms)}-{_clock(w.end_ms)}"
+            else:
+                last_word = first_word + len(w.text.split()) - 1
+                where = f"words {first_word}-{last_word}"
+                first_word = last_word + 1
+            out.append(f"  {where}  {label}")
     return "\n".join(out)
 
 
