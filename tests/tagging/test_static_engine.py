@@ -73,7 +73,7 @@ def test_static_result_has_the_embedding_taggers_shape(small_static: Path) -> No
         (w.start_ms, w.end_ms, w.text) for w in full.segments
     ]
     assert fast.extra.keys() == full.extra.keys() and fast.threshold == full.threshold
-    assert fast.extra["encoder"] == "all-MiniLM-L6-v2/static256" != full.extra["encoder"]
+    assert fast.extra["encoder"] == "all-MiniLM-L6-v2/static127" != full.extra["encoder"]
     assert (fast.engine, full.engine) == ("static", "embedding")
     rel = np.array([s.relevance for s in fast.tags])
     assert ((rel >= 0) & (rel <= 1)).all() and (np.diff(rel) <= 0).all()
