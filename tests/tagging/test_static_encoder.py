@@ -122,7 +122,7 @@ def test_table_is_cached_by_model_hash_and_reused(
     first = StaticEncoder(opts)
     assert first.cache_path is not None and first.cache_path.is_file()
     assert first.cache_path.parent == tmp_path / "minilm-static"
-    assert first.cache_path.name.endswith("-p16-a0.0001-v1.npy")
+    assert first.cache_path.name.endswith("-p16-s1-a0.0001-v2.npy")
     assert [p.name for p in first.cache_path.parent.iterdir()] == [first.cache_path.name]
     second = StaticEncoder(opts)
     assert calls == [1]
@@ -139,3 +139,15 @@ def test_bad_options_are_input_errors(model_dir: Path) -> None:
         distill_table(model_dir, StaticOptions(sif=0.0), ids=[2000])
     with pytest.raises(InputError):
         distill_table(model_dir, StaticOptions(pca_dims=16), ids=list(range(2000, 2010)))
+    with pytest.raises(InputError, match="skip_components"):
+        distill_table(model_dir, StaticOptions(pca_dims=384, skip_components=1), ids=[2000])
+    with pytest.raises(InputError):
+        distill_table(model_dir, StaticOptions(skip_components=-1), ids=[2000])
+
+
+def test_skipped_components_are_the_leading_ones(model_dir: Path) -> None:
+    ids = list(range(2000, 2060))
+    full = distill_table(model_dir, StaticOptions(pca_dims=8, skip_components=0), ids=ids)
+    skipped = distill_table(model_dir, StaticOptions(pca_dims=7, skip_components=1), ids=ids)
+    # the same projection without its first column (PCA signs may flip)
+    assert np.allclose(np.abs(skipped[ids]), np.abs(full[ids][:, 1:]), atol=1e-4)
