@@ -99,6 +99,7 @@ import numpy as np
 import numpy.typing as npt
 
 from earmark.errors import InputError
+from earmark.tagging._threads import one_blas_thread
 from earmark.tagging.base import Tagger, TagInput, TagOptions
 from earmark.tagging.encoder import TextEncoder, get_encoder
 from earmark.tagging.windows import Window, make_windows, split_sentences
@@ -333,6 +334,12 @@ class EmbeddingTagger(Tagger):
         self, items: list[TagInput], tags: TagList, options: TagOptions | None = None
     ) -> list[TagResult]:
         """Tag several items, encoding all their windows in shared batches."""
+        with one_blas_thread():  # see earmark.tagging._threads
+            return self._tag_many(items, tags, options)
+
+    def _tag_many(
+        self, items: list[TagInput], tags: TagList, options: TagOptions | None
+    ) -> list[TagResult]:
         opts = options or TagOptions()
         threshold = self.config.threshold if opts.threshold is None else opts.threshold
         if not 0.0 <= threshold <= 1.0 or math.isnan(threshold):
