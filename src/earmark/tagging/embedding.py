@@ -393,15 +393,28 @@ class EmbeddingTagger(Tagger):
         owner = np.repeat(np.arange(len(texts)), [len(p) for p in parts])
         pooled = _pool(emb, owner, np.sqrt(words), len(texts))
         rel = self._score(pooled, tagvecs)
-        sentence_rel = self._score(emb, tagvecs)
         bounds = np.cumsum([0] + [len(p) for p in parts])
-        for i, (a, b) in enumerate(itertools.pairwise(bounds)):
-            if b - a > 1 and self.config.sentence_coverage and by_sentence[i]:
-                covered = _covering(sentence_rel[a:b], words[a:b], self.config.coverage)
-                # Never above the window's own leading tag: the order at the top stays
-                # that of the whole window (sentence votes alone cost HuffPost 1.4 points).
-                cap = np.nextafter(rel[i].max(), np.float32(0))
-                rel[i] = np.maximum(rel[i], np.minimum(covered, cap))
+        need = [
+            i
+            for i, (a, b) in enumerate(itertools.pairwise(bounds))
+            if b - a > 1 and by_sentence[i] and self.config.sentence_coverage
+        ]
+        if not need:
+            return pooled, rel
+        rows = np.concatenate([np.arange(bounds[i], bounds[i + 1]) for i in need])
+        mean = emb[0][rows]
+        sentence_rel = self._score((mean, mean if emb[1] is emb[0] else emb[1][rows]), tagvecs)
+        start = 0
+        for i in need:
+            a, b = bounds[i], bounds[i + 1]
+            covered = _covering(
+                sentence_rel[start : start + b - a], words[a:b], self.config.coverage
+            )
+            start += b - a
+            # Never above the window's own leading tag: the order at the top stays
+            # that of the whole window (sentence votes alone cost HuffPost 1.4 points).
+            cap = np.nextafter(rel[i].max(), np.float32(0))
+            rel[i] = np.maximum(rel[i], np.minimum(covered, cap))
         return pooled, rel
 
     def _result(
