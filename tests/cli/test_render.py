@@ -29,3 +29,16 @@ def test_plain_text_windows_are_listed_by_word_range() -> None:
     out = tag_text(TaggedItem("x.txt", "one two three four five", None, _result(windows)))
     assert "--:--" not in out
     assert "words 1-3  Sports" in out and "words 4-5  (none)" in out
+
+
+def test_consecutive_windows_with_the_same_tags_are_merged() -> None:
+    sports = (TagScore("Sports", 0.9),)
+    windows = (
+        WindowTags(0, 30_000, "a", sports, ("Sports",)),
+        WindowTags(30_000, 60_000, "b", sports, ("Sports",)),
+        WindowTags(60_000, 90_000, "c", (TagScore("Money", 0.8),), ("Money",)),
+        WindowTags(90_000, 120_000, "d", sports, ("Sports",)),
+    )
+    out = tag_text(TaggedItem("x.mp3", "a b c d", None, _result(windows)), show_text=False)
+    lines = out.splitlines()[out.splitlines().index("by time:") + 1 :]
+    assert lines == ["  00:00-01:00  Sports", "  01:00-01:30  Money", "  01:30-02:00  Sports"]

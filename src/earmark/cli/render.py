@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from earmark.types import TagResult, Transcript
+from earmark.types import TagResult, Transcript, WindowTags
 
 __all__ = [
     "TaggedItem",
@@ -120,17 +121,29 @@ def tag_text(item: TaggedItem, show_text: bool = True, top: int = 5) -> str:
     if len(r.segments) > 1:
         timed = all(w.start_ms is not None for w in r.segments)
         out.append("by time:" if timed else "by part (plain text: word ranges):")
-        first_word = 1
-        for w in r.segments:
-            label = ", ".join(w.selected) if w.selected else "(none)"
-            if timed:
-                where = f"{_clock(w.start_ms)}-{_clock(w.end_ms)}"
-            else:
-                last_word = first_word + len(w.text.split()) - 1
-                where = f"words {first_word}-{last_word}"
-                first_word = last_word + 1
-            out.append(f"  {where}  {label}")
+        out.extend(f"  {where}  {label}" for where, label in _timeline(r.segments, timed))
     return "\n".join(out)
+
+
+def _timeline(windows: Sequence[WindowTags], timed: bool) -> list[tuple[str, str]]:
+    """``(where, tags)`` lines; consecutive windows with the same selected tags are merged.
+
+    ``where`` is a clock range for timed windows, a word range for plain text.
+    """
+    runs: list[tuple[int, int, str]] = []  # (start, end, label); ms or word numbers
+    first_word = 1
+    for w in windows:
+        label = ", ".join(w.selected) if w.selected else "(none)"
+        last_word = first_word + len(w.text.split()) - 1
+        start, end = (w.start_ms or 0, w.end_ms or 0) if timed else (first_word, last_word)
+        first_word = last_word + 1
+        if runs and runs[-1][2] == label:
+            runs[-1] = (runs[-1][0], end, label)
+        else:
+            runs.append((start, end, label))
+    if timed:
+        return [(f"{_clock(a)}-{_clock(b)}", label) for a, b, label in runs]
+    return [(f"words {a}-{b}", label) for a, b, label in runs]
 
 
 def tag_csv_header() -> list[str]:
