@@ -269,22 +269,21 @@ class EmbeddingTagger(Tagger):
             protos = self._prototypes(tag.name, tag.description)
             texts.extend(protos)
             owner.extend([i] * len(protos))
-        examples = [(i, ex) for i, tag in enumerate(tags.tags) for ex in tag.examples]
-        ex_owner = np.array([i for i, _ in examples], dtype=np.int64)
         pair = self.encoder.encode_pair(texts)
-        ex_pair = self.encoder.encode_pair([ex for _, ex in examples]) if examples else None
-        out: list[F32] = []
-        for k, emb in enumerate(pair):
-            if k == 1 and pair[1] is pair[0] and (ex_pair is None or ex_pair[1] is ex_pair[0]):
-                out.append(out[0])  # no weighted pooling: the same matrix
-                continue
-            means = np.zeros((len(tags.tags), emb.shape[1]), dtype=np.float32)
-            np.add.at(means, np.array(owner), emb)
-            sums = _normalise(means)
-            if ex_pair is not None:
-                np.add.at(sums, ex_owner, self.config.example_weight * ex_pair[k])
-            out.append(_normalise(sums))
-        matrices = (out[0], out[1])
+        n = len(tags.tags)
+        matrices = _pool(pair, np.array(owner), np.ones(len(texts), np.float32), n)
+        examples = [(i, ex) for i, tag in enumerate(tags.tags) for ex in tag.examples]
+        if examples:
+            ex_pair = self.encoder.encode_pair([ex for _, ex in examples])
+            # each described vector (unit) plus its examples at ``example_weight`` each
+            owners = np.concatenate([np.arange(n), [i for i, _ in examples]]).astype(np.int64)
+            weights = np.concatenate(
+                [np.ones(n), np.full(len(examples), self.config.example_weight)]
+            ).astype(np.float32)
+            mean_rows = np.vstack([matrices[0], ex_pair[0]])
+            same = matrices[1] is matrices[0] and ex_pair[1] is ex_pair[0]
+            weighted_rows = mean_rows if same else np.vstack([matrices[1], ex_pair[1]])
+            matrices = _pool((mean_rows, weighted_rows), owners, weights, n)
         with self._lock:
             self._tag_cache[key] = matrices
             while len(self._tag_cache) > 64:

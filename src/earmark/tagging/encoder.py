@@ -51,6 +51,7 @@ __all__ = [
     "minilm_model_dir",
     "minilm_pool_weights",
     "sif_weights",
+    "usable_pieces",
 ]
 
 F32 = npt.NDArray[np.float32]
@@ -110,14 +111,18 @@ def sif_weights(usable: npt.NDArray[np.bool_], a: float) -> F32:
     return weights
 
 
+def usable_pieces(vocab: Mapping[str, int]) -> npt.NDArray[np.bool_]:
+    """Per vocabulary id: a real word piece (not a ``[unusedN]`` placeholder)."""
+    usable = np.ones(max(vocab.values()) + 1, dtype=bool)
+    for piece, i in vocab.items():
+        usable[i] = not piece.startswith("[unused")
+    return usable
+
+
 def minilm_pool_weights(vocab: Mapping[str, int]) -> F32:
     """The weighted pooling's token weights: :func:`sif_weights` with ``a =``
     :data:`POOL_SIF`, and :data:`POOL_SPECIAL_WEIGHT` for ``[CLS]`` and ``[SEP]``."""
-    size = max(vocab.values()) + 1
-    usable = np.ones(size, dtype=bool)
-    for piece, i in vocab.items():
-        usable[i] = not piece.startswith("[unused")
-    weights = sif_weights(usable, POOL_SIF)
+    weights = sif_weights(usable_pieces(vocab), POOL_SIF)
     for special in ("[CLS]", "[SEP]"):
         if special in vocab:
             weights[vocab[special]] = POOL_SPECIAL_WEIGHT

@@ -46,7 +46,13 @@ import numpy.typing as npt
 
 from earmark.errors import InputError, ModelError
 from earmark.tagging.embedding import EmbeddingConfig
-from earmark.tagging.encoder import TextEncoder, check_model_dir, minilm_model_dir, sif_weights
+from earmark.tagging.encoder import (
+    TextEncoder,
+    check_model_dir,
+    minilm_model_dir,
+    sif_weights,
+    usable_pieces,
+)
 
 if TYPE_CHECKING:
     from tokenizers import Tokenizer
@@ -198,13 +204,10 @@ def distill_table(
     if not 0.0 < options.sif < 1.0:
         raise InputError("the SIF coefficient must be between 0 and 1")
     tok = _load_tokenizer(model_dir)
-    vocab: dict[str, int] = tok.get_vocab()
-    size = max(vocab.values()) + 1
-    unused = np.zeros(size, dtype=bool)
-    for piece, i in vocab.items():
-        unused[i] = piece.startswith("[unused")
-    chosen = np.flatnonzero(~unused) if ids is None else np.unique(np.asarray(ids, np.int64))
-    chosen = chosen[~unused[chosen]]
+    usable = usable_pieces(tok.get_vocab())
+    size = len(usable)
+    chosen = np.flatnonzero(usable) if ids is None else np.unique(np.asarray(ids, np.int64))
+    chosen = chosen[usable[chosen]]
     need = options.pca_dims + options.skip_components
     if len(chosen) <= need:
         raise InputError(f"need more than {need} pieces to distil, got {len(chosen)}")
@@ -213,7 +216,7 @@ def distill_table(
     _, _, vt = np.linalg.svd(centred, full_matrices=False)
     first = options.skip_components
     reduced = centred @ vt[first : first + options.pca_dims].T
-    weights = sif_weights(~unused, options.sif)
+    weights = sif_weights(usable, options.sif)
     table = np.zeros((size, options.pca_dims), dtype=np.float32)
     table[chosen] = reduced * weights[chosen, None]
     return table
