@@ -150,7 +150,9 @@ def test_tag_text_with_the_static_engine(
     assert rec["engine"] == "static" and rec["best_tag"] == "Sports"
     assert len(rec["tags"]) == 15 and rec["selected"][0] == "Sports"
     out = run("tag", "--help")
-    assert "static: ~100x faster, less accurate" in " ".join(out.stdout.split())
+    assert "static: about 9x faster per call end to end, less accurate" in " ".join(
+        out.stdout.split()
+    )
 
 
 def test_tag_batch_keeps_going_and_resumes(tmp_path: Path, jfk_flac: Path) -> None:

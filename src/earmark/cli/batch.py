@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from earmark.cli.inputs import InputFile
 from earmark.cli.render import write_atomic
+from earmark.cli.term import styled
 from earmark.errors import EarmarkError
 
 __all__ = ["BatchOptions", "BatchReport", "FileProgress", "run_and_exit", "run_batch"]
@@ -110,12 +111,14 @@ def run_batch(
             rendered = process(item, progress)
         except EarmarkError as exc:
             report.failed.append((str(item.path), str(exc)))
-            tqdm.write(click.style(f"error: {item.path}: {exc}", fg="red"), file=sys.stderr)
+            tqdm.write(styled(f"error: {item.path}: {exc}", sys.stderr, fg="red"), file=sys.stderr)
         except Exception as exc:  # a batch keeps going past one bad file
             report.failed.append((str(item.path), f"{type(exc).__name__}: {exc}"))
             tqdm.write(
-                click.style(
-                    f"error: {item.path}: unexpected {type(exc).__name__}: {exc}", fg="red"
+                styled(
+                    f"error: {item.path}: unexpected {type(exc).__name__}: {exc}",
+                    sys.stderr,
+                    fg="red",
                 ),
                 file=sys.stderr,
             )

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from earmark.cli.model_check import require, tagger_requirement
 from earmark.cli.tag import ENGINE_HELP, load_tagger
 from earmark.errors import EarmarkError
 from earmark.tagging import ENGINES
@@ -50,6 +51,7 @@ def eval_command(
     try:
         taglist = load_tags(tags_spec)
         items = load_labelled(data)[:limit]
+        require("earmark eval", [tagger_requirement(engine, llm_model)])
         tagger = load_tagger(engine, llm_model)
         report = evaluate(tagger, taglist, items, TagOptions(threshold=threshold))
     except EarmarkError as exc:

@@ -24,6 +24,7 @@ class _LazyGroup(click.Group):
         "keys": ("earmark.cli.keys", "keys"),
         "worker": ("earmark.cli.worker", "worker"),
         "config": ("earmark.cli.config_cmd", "config_command"),
+        "models": ("earmark.cli.models_cmd", "models_command"),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -48,7 +49,8 @@ class _LazyGroup(click.Group):
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="earmark")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """earmark: transcribe audio and video, and tag it with your own topics. Offline.
 
     \b
@@ -57,9 +59,13 @@ def cli() -> None:
       earmark transcribe talk.mp4 --format srt
       earmark serve            # AssemblyAI-compatible API on http://127.0.0.1:8000
       earmark eval labelled.csv --tags support   # accuracy on your own data
+      earmark models           # which models are installed, and how to add the rest
 
     Settings come from EARMARK_* environment variables; see 'earmark config'.
+    Colour only on a terminal; NO_COLOR=1 turns it off there too.
     """
+    if os.environ.get("NO_COLOR"):
+        ctx.color = False
 
 
 def main() -> None:

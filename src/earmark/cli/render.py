@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from earmark.cli.term import wrap_lines
+from earmark.export import to_text
 from earmark.types import TagResult, Transcript, WindowTags
 
 __all__ = [
@@ -102,12 +104,19 @@ def _clock(ms: int | None) -> str:
     return f"{seconds // 60:02d}:{seconds % 60:02d}"
 
 
-def tag_text(item: TaggedItem, show_text: bool = True, top: int = 5) -> str:
-    """A human summary: transcript, best tag, ranked tags and per-window tags."""
+def tag_text(
+    item: TaggedItem, show_text: bool = True, top: int = 5, width: int | None = None
+) -> str:
+    """A human summary: transcript, best tag, ranked tags and per-window tags.
+
+    The transcript is printed as ``earmark transcribe`` prints it: one line per segment (a
+    text input as given), each wrapped to ``width`` when it is not ``None`` (a terminal).
+    """
     r = item.result
     out = [f"== {item.file}"]
     if show_text:
-        out.append(item.text)
+        body = to_text(item.transcript) if item.transcript is not None else item.text
+        out.append(wrap_lines(body, width))
         out.append("")
     best = r.best_tag if r.best_tag is not None else "(none of these fits)"
     out.append(f"best tag: {best}")

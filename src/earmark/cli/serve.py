@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import sys
 from pathlib import Path
 
 import click
 
+from earmark.cli.model_check import missing_warning
+from earmark.cli.term import styled
 from earmark.config import Settings
 
 __all__ = ["is_loopback", "serve"]
@@ -95,7 +98,41 @@ def serve(host: str, port: int, workers: int | None, data_dir: Path | None, log_
         f"default model {settings.asr.asr_model} | data {settings.server.data_dir} | auth: {auth}",
         err=True,
     )
+    warning = missing_warning(_served_models(settings))
+    if warning is not None:
+        click.echo(styled(warning, sys.stderr, fg="yellow"), err=True)
     uvicorn.run(create_app(services), host=host, port=port, log_level=log_level)
+
+
+def _served_models(settings: Settings) -> list[str]:
+    """The models the server's defaults use: its ASR model, MiniLM, and the bundled LLM
+    when a route is local without a file of its own."""
+    from earmark.asr.models import canonical_name
+    from earmark.errors import EarmarkError
+    from earmark.llm.router import Router
+
+    asr = {"base": "whisper-base", "tiny.en": "whisper-tiny.en"}.get(
+        canonical_name(settings.asr.asr_model)
+    )
+    keys = [*([asr] if asr else []), "minilm"]
+    try:
+        routes = Router.from_settings(settings.llm).all_routes
+    except EarmarkError:  # a bad routes file is reported where it is used
+        return keys
+    bundled = settings.llm.local_model_path is None
+    if bundled and any(r.provider == "local" and not _own_file(r.upstream_model) for r in routes):
+        keys.append("smollm2")
+    return keys
+
+
+def _own_file(upstream: str | None) -> bool:
+    return upstream is not None and upstream.lower() not in (
+        "",
+        "bundled",
+        "default",
+        "smollm2",
+        "smollm2-135m-instruct",
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m earmark.cli.serve`

@@ -9,9 +9,12 @@ import click
 
 from earmark.cli.batch import BatchOptions, FileProgress, run_and_exit
 from earmark.cli.inputs import MEDIA_SUFFIXES, InputFile, expand_inputs
+from earmark.cli.model_check import asr_requirement, require
 from earmark.cli.options import asr_options, build_asr_options, output_options
 from earmark.cli.render import transcript_record
+from earmark.cli.term import wrap_lines, wrap_width
 from earmark.config import Settings
+from earmark.errors import EarmarkError
 
 __all__ = ["transcribe_command"]
 
@@ -44,8 +47,11 @@ def transcribe_command(
     """Transcribe audio and video files (wav, flac, mp3, m4a, ogg, opus, webm, mp4, mkv, mov...).
 
     Folders are searched recursively for media files. Runs offline with the embedded Whisper
-    models. A file that fails is reported and the others go on; the exit status is 1 if any
-    file failed.
+    models (checked before any file is read; 'earmark models' lists them). A file that fails
+    is reported and the others go on; the exit status is 1 if any file failed.
+
+    The text format prints one line per segment; on a terminal long lines are wrapped to
+    its width, in a pipe or a file they never are (the same rule as 'earmark tag').
 
     \b
     Examples:
@@ -58,8 +64,13 @@ def transcribe_command(
 
     settings = Settings()
     asr = build_asr_options(settings, params)
+    try:  # the ASR model's files are there (nothing is loaded yet)
+        require("earmark transcribe", [asr_requirement(asr.model, settings.asr.cache_dir)])
+    except EarmarkError as exc:
+        raise click.ClickException(str(exc)) from exc
     files = expand_inputs(inputs, MEDIA_SUFFIXES)
     to_stdout = params["output_dir"] is None
+    width = wrap_width() if to_stdout else None
     collected: list[dict[str, Any]] = []
 
     def process(item: InputFile, progress: FileProgress) -> str:
@@ -74,7 +85,7 @@ def transcribe_command(
             return to_srt(t, chars_per_caption)
         if fmt == "vtt":
             return to_vtt(t, chars_per_caption)
-        text = to_text(t)
+        text = wrap_lines(to_text(t), width)
         return f"== {item.path}\n{text}\n" if to_stdout and len(files) > 1 else text + "\n"
 
     run_and_exit(files, BatchOptions.from_params(params, EXTENSIONS[fmt]), process, collected)
