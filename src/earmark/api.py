@@ -1,26 +1,49 @@
 """The small public Python API: :func:`transcribe` and :func:`tag`.
 
-The CLI and the server run exactly this code. Models load on first use and are cached
-per process, so calling these in a loop is cheap after the first call.
+The CLI runs exactly this code, and the server's pipeline the same
+:meth:`earmark.runtime.Runtime.transcribe`. Models load on first use and are kept by the
+runtime, so calling these in a loop is cheap after the first call.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from earmark.asr.base import ASROptions
 from earmark.config import Settings
 from earmark.errors import InputError, MediaNotFoundError
+from earmark.runtime import Runtime, default_asr_options
 from earmark.tagging.base import TagOptions
 from earmark.types import Segment, TagList, TagResult, Transcript
 
-__all__ = ["TEXT_SUFFIXES", "tag", "transcribe"]
+__all__ = ["TEXT_SUFFIXES", "default_asr_options", "runtime", "tag", "transcribe"]
+
+_runtimes: dict[str, Runtime] = {}
+_runtimes_lock = threading.Lock()
 
 TEXT_SUFFIXES = frozenset({".txt", ".text", ".md"})
 """Files with these suffixes are read as plain-text transcripts, not decoded as media."""
 
 TagSpec = str | Path | Mapping[str, object] | TagList
+
+
+def runtime(settings: Settings | None = None) -> Runtime:
+    """The library's :class:`~earmark.runtime.Runtime` for ``settings`` (default: from the
+    environment), built once per distinct settings and then reused."""
+    key = (settings or Settings()).model_dump_json()
+    with _runtimes_lock:
+        found = _runtimes.get(key)
+        if found is None:
+            if settings is None:  # share the pools behind get_engine() and get_tagger()
+                from earmark import asr, tagging
+
+                found = Runtime(engines=asr.default_pool(), taggers=tagging.default_pool())
+            else:
+                found = Runtime(settings)
+            _runtimes[key] = found
+        return found
 
 
 def transcribe(
@@ -38,44 +61,8 @@ def transcribe(
     ``on_progress(done_ms, total_ms)`` after it, for progress bars.
     Raises :class:`earmark.errors.MediaError` subclasses for unreadable media.
     """
-    from earmark.asr import get_engine
-    from earmark.audio.decode import decode_audio
-
-    settings = settings or Settings()
-    opts = options or default_asr_options(settings)
-    audio = decode_audio(source, start_ms=opts.start_ms, end_ms=opts.end_ms)
-    engine = get_engine(
-        opts.model,
-        device=opts.device,
-        compute_type=opts.compute_type,
-        threads=opts.threads,
-        cache_dir=settings.asr.cache_dir,
-    )
-    if on_progress is None:
-        return engine.transcribe(audio, opts, on_segment=on_segment)
-    total_ms = audio.duration_ms
-    report = on_progress
-
-    def _segment_done(segment: Segment) -> None:
-        if on_segment is not None:
-            on_segment(segment)
-        report(min(segment.end_ms, total_ms), total_ms)
-
-    transcript = engine.transcribe(audio, opts, on_segment=_segment_done)
-    report(total_ms, total_ms)
-    return transcript
-
-
-def default_asr_options(settings: Settings | None = None) -> ASROptions:
-    """ASR options from the settings (``EARMARK_ASR_MODEL`` and friends)."""
-    s = (settings or Settings()).asr
-    return ASROptions(
-        model=s.asr_model,
-        device=s.asr_device,
-        compute_type=s.asr_compute_type,
-        threads=s.asr_threads,
-        beam_size=s.asr_beam_size,
-        vad=s.asr_vad,
+    return runtime(settings).transcribe(
+        source, options, on_segment=on_segment, on_progress=on_progress
     )
 
 
@@ -95,7 +82,7 @@ def tag(
     tag name -> description, or a :class:`TagList`. A ``str`` that names an existing file
     is read as that file; any other ``str`` is the text to tag.
     """
-    from earmark.tagging import get_tagger, load_tags
+    from earmark.tagging import load_tags
 
     taglist = load_tags(tags)
     subject: Transcript | str
@@ -109,7 +96,7 @@ def tag(
             subject = read_text_file(path)
         else:
             subject = transcribe(path, asr_options, settings=settings)
-    return get_tagger(engine, model=model).tag(subject, taglist, options)
+    return runtime(settings).taggers.get(engine, model).tag(subject, taglist, options)
 
 
 def read_text_file(path: Path) -> str:

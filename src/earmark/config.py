@@ -41,6 +41,11 @@ class ASRSettings(BaseSettings):
         description="Default ASR model: 'base' (embedded, multilingual), 'tiny.en' "
         "(embedded, fast), a faster-whisper model directory, or a hub name (needs internet).",
     )
+    asr_engine: str = Field(
+        "faster-whisper",
+        description="ASR engine kind, by registered name ('faster-whisper'; plugins and "
+        "tests register others).",
+    )
     asr_device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="'auto' (CUDA when a GPU is present), 'cpu' or 'cuda'."
     )
@@ -113,6 +118,18 @@ class ServerSettings(BaseSettings):
         "addresses (server-side requests on behalf of clients).",
     )
     max_upload_mb: int = Field(2200, description="Largest upload or download accepted, in MB.")
+    max_request_kb: int = Field(
+        2048,
+        description="Largest JSON request body (create transcript, chat completions...), in "
+        "kB; larger ones get a 413. Media goes through POST /v2/upload instead.",
+    )
+    upload_ttl_hours: float = Field(
+        24.0,
+        ge=0,
+        description="Uploads (POST /v2/upload) that no transcript uses are removed once this "
+        "old, in hours (fractions allowed); 0 keeps them. An upload used by a transcript lives "
+        "until the last transcript using it is deleted. Swept at start and every 10 minutes.",
+    )
     download_timeout_s: float = Field(
         30.0, description="Connect/read timeout for audio_url downloads."
     )

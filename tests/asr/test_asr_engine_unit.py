@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import earmark.asr.faster_whisper as fw_engine
-from earmark.asr import ASROptions, EngineOptions, FasterWhisperEngine, get_engine
+from earmark.asr import ASROptions, EngineOptions, FasterWhisperEngine
 from earmark.asr.faster_whisper import (
     convert_segments,
     select_compute_type,
@@ -206,20 +206,40 @@ def test_compute_type_and_threads() -> None:
         select_threads(-1)
 
 
-def test_get_engine_loads_once_per_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    import earmark.asr as asr
+def test_engine_pool_loads_once_per_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    from earmark.asr import EnginePool
 
     loads: list[str] = []
-    monkeypatch.setattr(asr, "_ENGINES", {})
-    monkeypatch.setattr(asr, "_KEY_LOCKS", {})
     monkeypatch.setattr(
         fw_engine, "_load", lambda path, engine, workers: loads.append(path) or FakeWhisper([])
     )
-    a = get_engine("tiny.en", device="cpu", threads=1)
-    b = get_engine("whisper-tiny.en", device="cpu", threads=1, compute_type="int8")
-    c = get_engine("tiny.en", device="cpu", threads=2)
+    pool = EnginePool()
+    a = pool.get(EngineOptions(model="tiny.en", device="cpu", threads=1))
+    b = pool.get(
+        EngineOptions(model="whisper-tiny.en", device="cpu", threads=1, compute_type="int8")
+    )
+    c = pool.get(EngineOptions(model="tiny.en", device="cpu", threads=2))
     assert a is b and a is not c
     assert len(loads) == 2
+    assert EnginePool().get(EngineOptions(model="tiny.en", device="cpu", threads=1)) is not a
+
+
+def test_engine_kinds_register_by_name() -> None:
+    from earmark.asr import EnginePool, engine_names, register_engine
+    from earmark.errors import InputError
+
+    built: list[EngineOptions] = []
+
+    class Fake(FasterWhisperEngine):
+        def __init__(self, options: EngineOptions) -> None:
+            built.append(options)
+
+    register_engine("fake-for-test", Fake)
+    assert "fake-for-test" in engine_names()
+    engine = EnginePool(kind="fake-for-test").get(EngineOptions(model="tiny.en", device="cpu"))
+    assert isinstance(engine, Fake) and built[0].threads >= 1
+    with pytest.raises(InputError, match="unknown ASR engine"):
+        EnginePool(kind="nope").get(EngineOptions(device="cpu"))
 
 
 def test_model_load_failure_is_a_model_error(tmp_path: Any) -> None:

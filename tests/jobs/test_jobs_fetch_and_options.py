@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,9 +14,11 @@ import pytest
 from earmark.config import ASRSettings, Settings
 from earmark.errors import DownloadError, InputError, TagListError
 from earmark.jobs.fetch import FetchOptions, download, resolve_target
-from earmark.jobs.pipeline import PipelineConfig, job_options, parse_model_map
+from earmark.jobs.options import JobOptions
+from earmark.jobs.pipeline import PipelineConfig, parse_model_map
 from earmark.jobs.textform import plain_text
 from earmark.jobs.topics import default_tags_spec, humanize_label, iab_tags, parse_custom_tags
+from earmark.server.job_request import accept
 from earmark.storage.files import FileStore
 from earmark.types import Segment, Transcript, Word
 
@@ -122,6 +125,10 @@ def _config(**kw: Any) -> PipelineConfig:
     return PipelineConfig(settings=settings, fetch=FetchOptions(max_bytes=1), **kw)
 
 
+def job_options(body: dict[str, Any], config: PipelineConfig) -> JobOptions:
+    return accept(body, config).options
+
+
 def test_job_options_resolve_models_and_language() -> None:
     config = _config(model_map=parse_model_map("universal-3-pro=tiny.en, best=base"))
     opts = job_options({"speech_models": ["nope", "universal-3-pro"]}, config)
@@ -156,6 +163,45 @@ def test_custom_tags_forms() -> None:
     assert default_tags_spec(None) is None
     with pytest.raises(InputError, match="EARMARK_CUSTOM_TAGS"):
         default_tags_spec("{not json")
+
+
+def test_custom_tags_from_a_client_never_name_a_file(tmp_path: Path) -> None:
+    tags = tmp_path / "tags.yaml"
+    tags.write_text("Secret Tag: a tag only the server's disk knows about\n")
+    for spec in (str(tags), "/etc/shadow", "/root/.bash_history", "../../etc/passwd", "tags.yaml"):
+        with pytest.raises(TagListError) as info:
+            parse_custom_tags(spec)
+        message = info.value.message
+        assert "unknown tag list preset" in message and "does not exist" not in message
+        assert "Secret Tag" not in message and "root:" not in message
+    # the server operator's EARMARK_CUSTOM_TAGS may name a file: read once, inlined
+    spec = default_tags_spec(str(tags))
+    assert isinstance(spec, dict) and parse_custom_tags(spec).tags.names == ("Secret Tag",)
+    assert default_tags_spec("media") == "media"
+
+
+def test_job_options_round_trip_through_their_stored_form() -> None:
+    from earmark.jobs.options import options_from_json, options_to_json
+
+    config = _config()
+    body = {
+        "audio_url": "http://x/a.mp3",
+        "language_code": "de",
+        "audio_start_from": 10,
+        "audio_end_at": 900,
+        "punctuate": False,
+        "prompt": "earmark",
+        "iab_categories": True,
+        "custom_tags": {
+            "tags": {"A": {"description": "about a", "examples": ["ex"]}},
+            "threshold": 0.4,
+        },
+    }
+    opts = job_options(body, config)
+    stored = json.loads(json.dumps(options_to_json(opts), allow_nan=False))
+    assert options_from_json(stored) == opts
+    assert opts.language == "de" and opts.custom_tags is not None
+    assert opts.custom_tags.tags.tags[0].examples == ("ex",)
 
 
 def test_iab_labels() -> None:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import uvicorn
 
-from earmark.config import ASRSettings, ServerSettings, Settings
+from earmark.config import ASRSettings, LLMSettings, ServerSettings, Settings
 from earmark.server.app import create_app
 from earmark.server.services import Services, build_services
 
@@ -27,8 +27,17 @@ OTHER_KEY = "test-key-bravo"
 MODEL_MAP = "universal-3-pro=tiny.en,universal-2=tiny.en,slam-1=tiny.en"
 
 
-def make_settings(data_dir: Path, **server: Any) -> Settings:
-    """Settings for a test server: tiny.en greedy, private URLs allowed, two keys."""
+def make_settings(
+    data_dir: Path,
+    asr: dict[str, Any] | None = None,
+    llm: dict[str, Any] | None = None,
+    **server: Any,
+) -> Settings:
+    """Settings for a test server: tiny.en greedy, private URLs allowed, two keys.
+
+    ``asr`` / ``llm`` override ASR and LLM settings (``asr={"asr_engine": "fake"}`` runs the
+    fake engine of ``tests/fake_asr.py`` instead of Whisper).
+    """
     values: dict[str, Any] = {
         "data_dir": data_dir,
         "api_keys": f"{KEY},{OTHER_KEY}",
@@ -39,9 +48,12 @@ def make_settings(data_dir: Path, **server: Any) -> Settings:
         "download_timeout_s": 5.0,
     }
     values.update(server)
+    asr_values: dict[str, Any] = {"asr_model": "tiny.en", "asr_beam_size": 1, "asr_threads": 0}
+    asr_values.update(asr or {})
     return Settings(
-        asr=ASRSettings(asr_model="tiny.en", asr_beam_size=1, asr_threads=0),
+        asr=ASRSettings(**asr_values),
         server=ServerSettings(**values),
+        llm=LLMSettings(**(llm or {})),
     )
 
 
@@ -102,8 +114,11 @@ def launch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., L
     """``launch(**server_settings)`` starts a server; all are stopped after the module."""
     started: list[LiveServer] = []
 
-    def _launch(**server: Any) -> LiveServer:
-        live = start_server(make_settings(tmp_path_factory.mktemp("earmark-data"), **server))
+    def _launch(
+        asr: dict[str, Any] | None = None, llm: dict[str, Any] | None = None, **server: Any
+    ) -> LiveServer:
+        data_dir = tmp_path_factory.mktemp("earmark-data")
+        live = start_server(make_settings(data_dir, asr, llm, **server))
         started.append(live)
         return live
 

@@ -12,20 +12,21 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from earmark.api import default_asr_options
 from earmark.config import Settings
 from earmark.errors import DownloadError, EarmarkError, InputError, MediaError
 from earmark.jobs.fetch import FetchOptions, download
+from earmark.jobs.options import JobOptions, options_from_json
 from earmark.jobs.textform import plain_text
-from earmark.jobs.topics import TopicsRequest, iab_tags, parse_custom_tags, run_topics
+from earmark.jobs.topics import TopicsRequest, iab_tags, run_topics
+from earmark.runtime import Runtime
 from earmark.storage.base import JobRecord, JobResult, TranscriptStore
 from earmark.storage.files import FileStore
 
-__all__ = ["JobOptions", "Pipeline", "PipelineConfig", "job_options", "parse_model_map"]
+__all__ = ["JobOptions", "Pipeline", "PipelineConfig", "parse_model_map"]
 
 log = logging.getLogger("earmark.pipeline")
 
@@ -62,73 +63,12 @@ class PipelineConfig:
     max_attempts: int = 5
     default_custom_tags: object = None
 
-
-@dataclass(frozen=True)
-class JobOptions:
-    """What a create request asks for, resolved against the server's configuration."""
-
-    model: str
-    language: str | None
-    start_ms: int | None = None
-    end_ms: int | None = None
-    punctuate: bool = True
-    format_text: bool = True
-    prompt: str | None = None
-    custom_tags: TopicsRequest | None = None
-    iab: bool = False
-
-
-def job_options(request: Mapping[str, object], config: PipelineConfig) -> JobOptions:
-    """Resolve a stored create request. Raises :class:`InputError` for unusable values, so
-    the server calls it at create time and the client gets a 400 at once."""
-    model = config.settings.asr.asr_model
-    wanted = request.get("speech_models")
-    if isinstance(wanted, list):
-        for sm in wanted:
-            if isinstance(sm, str) and sm in config.model_map:
-                model = config.model_map[sm]
-                break
-    language: str | None = None
-    if not request.get("language_detection"):
-        code = request.get("language_code")
-        language = code if isinstance(code, str) and code else "en_us"
-    start, end = _ms(request, "audio_start_from"), _ms(request, "audio_end_at")
-    if start is not None and end is not None and end <= start:
-        raise InputError("audio_end_at must be greater than audio_start_from")
-    custom = request.get("custom_tags")
-    return JobOptions(
-        model=model,
-        language=language,
-        start_ms=start,
-        end_ms=end,
-        punctuate=request.get("punctuate") is not False,
-        format_text=request.get("format_text") is not False,
-        prompt=_prompt(request),
-        custom_tags=parse_custom_tags(custom) if custom is not None else None,
-        iab=request.get("iab_categories") is True,
-    )
-
-
-def _ms(request: Mapping[str, object], key: str) -> int | None:
-    value = request.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InputError(f"{key} must be a whole number of milliseconds >= 0, not {value!r}")
-    return value
-
-
-def _prompt(request: Mapping[str, object]) -> str | None:
-    """``prompt``, else ``keyterms_prompt``/``word_boost`` as Whisper's initial prompt."""
-    prompt = request.get("prompt")
-    if isinstance(prompt, str) and prompt.strip():
-        return prompt.strip()
-    terms: list[str] = []
-    for key in ("keyterms_prompt", "word_boost"):
-        value = request.get(key)
-        if isinstance(value, list):
-            terms += [t for t in value if isinstance(t, str) and t.strip()]
-    return ", ".join(terms) if terms else None
+    def asr_model(self, speech_models: list[str] | None) -> str:
+        """The local model for a request's ``speech_models`` (first mapped id wins)."""
+        for sm in speech_models or ():
+            if sm in self.model_map:
+                return self.model_map[sm]
+        return self.settings.asr.asr_model
 
 
 class Pipeline:
@@ -139,11 +79,13 @@ class Pipeline:
         store: TranscriptStore,
         files: FileStore,
         config: PipelineConfig,
+        runtime: Runtime,
         notify: Callable[[str], None] | None = None,
     ) -> None:
         self.store = store
         self.files = files
         self.config = config
+        self.runtime = runtime
         self.notify = notify
 
     def run(self, job_id: str) -> None:
@@ -159,7 +101,7 @@ class Pipeline:
             )
         else:
             try:
-                self.store.finish(job_id, result=self.process(job))
+                result = self.process(job)
             except EarmarkError as exc:
                 self.store.finish(job_id, error=_message(exc, job))
             except Exception as exc:
@@ -169,45 +111,51 @@ class Pipeline:
                     error=f"Internal error while processing the transcript: "
                     f"{type(exc).__name__}: {exc}",
                 )
+            else:
+                self._store_result(job_id, result)
         if self.notify is not None:
             self.notify(job_id)
 
+    def _store_result(self, job_id: str, result: JobResult) -> None:
+        """Store the result; if the store refuses it, the job still ends, as an error."""
+        try:
+            self.store.finish(job_id, result=result)
+        except Exception as exc:
+            log.exception("transcript %s: the result could not be stored", job_id)
+            self.store.finish(
+                job_id,
+                error=f"Internal error, the result could not be stored: {type(exc).__name__}",
+            )
+
     def process(self, job: JobRecord) -> JobResult:
         """Decode, transcribe and tag one job's audio (raises on failure)."""
-        from earmark.asr import get_engine
-        from earmark.audio.decode import decode_audio
-
-        opts = job_options(job.request, self.config)
+        if job.options is None:
+            raise InputError(
+                "Processing error, this transcript was accepted by an older earmark that did "
+                "not store its options; submit it again"
+            )
+        opts = options_from_json(job.options)
         path, temporary = self._audio(job)
-        try:
-            audio = decode_audio(path, start_ms=opts.start_ms, end_ms=opts.end_ms)
-        finally:
-            if temporary:
-                self.files.discard(path)
         asr = self.config.settings.asr
         workers = max(1, self.config.workers)
-        threads = asr.asr_threads or max(1, (os.cpu_count() or 1) // workers)
         asr_options = replace(
-            default_asr_options(self.config.settings),
+            self.runtime.asr_options(),
             model=opts.model,
-            threads=threads,
+            threads=asr.asr_threads or max(1, (os.cpu_count() or 1) // workers),
             language=opts.language,
             start_ms=opts.start_ms,
             end_ms=opts.end_ms,
             initial_prompt=opts.prompt,
         )
-        engine = get_engine(
-            opts.model,
-            device=asr_options.device,
-            compute_type=asr_options.compute_type,
-            threads=threads,
-            cache_dir=asr.cache_dir,
-            workers=workers,
-        )
-        transcript = engine.transcribe(audio, asr_options)
+        try:
+            transcript = self.runtime.transcribe(path, asr_options, workers=workers)
+        finally:
+            if temporary:
+                self.files.discard(path)
         transcript = plain_text(transcript, punctuate=opts.punctuate, format_text=opts.format_text)
-        custom = run_topics(transcript, opts.custom_tags) if opts.custom_tags else None
-        iab = run_topics(transcript, TopicsRequest(tags=iab_tags())) if opts.iab else None
+        taggers = self.runtime.taggers
+        custom = run_topics(transcript, opts.custom_tags, taggers) if opts.custom_tags else None
+        iab = run_topics(transcript, TopicsRequest(tags=iab_tags()), taggers) if opts.iab else None
         return JobResult(
             transcript=transcript,
             model=transcript.model or opts.model,

@@ -18,12 +18,13 @@ import functools
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from importlib import resources
 
 from earmark.errors import EarmarkError, InputError
+from earmark.jobs.options import TopicsRequest
 from earmark.storage.base import TopicsOutcome
 from earmark.tagging.base import TagOptions
+from earmark.tagging.registry import TaggerPool, check_engine
 from earmark.types import Tag, TagList, Transcript
 
 __all__ = ["TopicsRequest", "default_tags_spec", "iab_tags", "parse_custom_tags", "run_topics"]
@@ -31,19 +32,14 @@ __all__ = ["TopicsRequest", "default_tags_spec", "iab_tags", "parse_custom_tags"
 _SETTINGS_KEYS = frozenset({"tags", "threshold", "engine", "model"})
 
 
-@dataclass(frozen=True)
-class TopicsRequest:
-    """A tag list to score a transcript against, and how."""
-
-    tags: TagList
-    threshold: float | None = None
-    engine: str = "embedding"
-    model: str | None = None
-
-
-def parse_custom_tags(value: object) -> TopicsRequest:
+def parse_custom_tags(value: object, *, read_files: bool = False) -> TopicsRequest:
     """Validate the ``custom_tags`` field. Raises :class:`InputError` (or
-    :class:`earmark.errors.TagListError`) with what is wrong."""
+    :class:`earmark.errors.TagListError`) with what is wrong.
+
+    A client's string is a preset name, never a path: ``read_files`` stays ``False`` for
+    anything that came over the wire (only the server's own ``EARMARK_CUSTOM_TAGS`` may name
+    a file, and that is read once at start-up by :func:`default_tags_spec`).
+    """
     spec: object = value
     threshold: float | None = None
     engine = "embedding"
@@ -51,10 +47,10 @@ def parse_custom_tags(value: object) -> TopicsRequest:
     if isinstance(value, Mapping) and _is_settings(value):
         spec = value["tags"]
         threshold = _threshold(value.get("threshold"))
-        engine = _engine(value.get("engine", "embedding"))
+        engine = check_engine(value.get("engine", "embedding"), "custom_tags.engine")
         raw_model = value.get("model")
-        if raw_model is not None and not isinstance(raw_model, str):
-            raise InputError("custom_tags.model must be a string")
+        if raw_model is not None and (not isinstance(raw_model, str) or len(raw_model) > 200):
+            raise InputError("custom_tags.model must be a model name (a string of at most 200)")
         model = raw_model
     if isinstance(spec, str):
         if not spec.strip():
@@ -69,7 +65,7 @@ def parse_custom_tags(value: object) -> TopicsRequest:
         )
     from earmark.tagging import load_tags
 
-    tags = load_tags(spec if isinstance(spec, str) else dict(spec))
+    tags = load_tags(spec if isinstance(spec, str) else dict(spec), read_files=read_files)
     return TopicsRequest(tags=tags, threshold=threshold, engine=engine, model=model)
 
 
@@ -88,32 +84,37 @@ def _threshold(raw: object) -> float | None:
     return float(raw)
 
 
-def _engine(raw: object) -> str:
-    from earmark.tagging import ENGINES
-
-    if raw not in ENGINES:
-        raise InputError(f"custom_tags.engine must be one of {', '.join(ENGINES)}, not {raw!r}")
-    return str(raw)
-
-
 def default_tags_spec(setting: str | None) -> object:
-    """The value of ``EARMARK_CUSTOM_TAGS`` as a ``custom_tags`` field: a JSON object is
-    decoded, anything else (a preset name or a tag-list file) is kept as a string.
-    Raises :class:`InputError` when it cannot be used."""
+    """The value of ``EARMARK_CUSTOM_TAGS`` as a ``custom_tags`` field a client could send:
+    a JSON object is decoded, a preset name is kept, and a tag-list file (the server
+    operator's own) is read now, once, into an inline object. Raises :class:`InputError`
+    when it cannot be used."""
     if setting is None or not setting.strip():
         return None
     text = setting.strip()
     spec: object = text
-    if text.startswith("{"):
-        try:
-            spec = json.loads(text)
-        except ValueError as exc:
-            raise InputError(f"EARMARK_CUSTOM_TAGS is not valid JSON: {exc}") from exc
     try:
+        if text.startswith("{"):
+            try:
+                spec = json.loads(text)
+            except ValueError as exc:
+                raise InputError(f"EARMARK_CUSTOM_TAGS is not valid JSON: {exc}") from exc
+        else:
+            from earmark.tagging import presets
+
+            if text.lower() not in presets():
+                spec = _inline(parse_custom_tags(text, read_files=True).tags)
         parse_custom_tags(spec)
     except EarmarkError as exc:
         raise InputError(f"EARMARK_CUSTOM_TAGS: {exc.message}") from exc
     return spec
+
+
+def _inline(tags: TagList) -> dict[str, object]:
+    return {
+        "name": tags.name,
+        "tags": {t.name: {"description": t.description, "examples": list(t.examples)} for t in tags.tags},
+    }
 
 
 @functools.cache
@@ -137,14 +138,15 @@ def humanize_label(label: str) -> str:
     return ": ".join(parts)
 
 
-def run_topics(transcript: Transcript, request: TopicsRequest) -> TopicsOutcome:
-    """Score ``transcript`` against the tags; failures become an outcome with an error."""
+def run_topics(
+    transcript: Transcript, request: TopicsRequest, taggers: TaggerPool
+) -> TopicsOutcome:
+    """Score ``transcript`` against the tags with a tagger of ``taggers``; failures become
+    an outcome with an error."""
     if not transcript.text.strip():
         return TopicsOutcome(error="the transcript has no speech to tag")
-    from earmark.tagging import get_tagger
-
     try:
-        tagger = get_tagger(request.engine, model=request.model)
+        tagger = taggers.get(request.engine, request.model)
         result = tagger.tag(transcript, request.tags, TagOptions(threshold=request.threshold))
     except EarmarkError as exc:
         return TopicsOutcome(error=exc.message)

@@ -29,6 +29,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from earmark import __version__
 from earmark.errors import EarmarkError
+from earmark.server.body_limit import BodyLimit
 from earmark.server.cache import RenderCache
 from earmark.server.services import Services
 
@@ -59,6 +60,11 @@ def create_app(services: Services, *, manage_services: bool = True) -> FastAPI:
         version=__version__,
         description="Self-hosted, AssemblyAI-compatible transcription with custom topic tags.",
         lifespan=lifespan,
+    )
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=services.settings.server.max_request_kb * 1000,
+        exempt=("/v2/upload",),
     )
     app.state.services = services
     app.state.error_renderers = {}

@@ -1,5 +1,6 @@
-"""The services container the app runs on: storage, files, keys, the queue, the pipeline
-and the webhook sender, built from :class:`earmark.config.Settings`.
+"""The services container the app runs on: storage, files, keys, the queue, the pipeline,
+the webhook sender and the runtime (ASR engines, taggers, LLM router), all built from one
+:class:`earmark.config.Settings`.
 
 ``create_app(services)`` puts it on ``app.state.services``; routes (and the LLM gateway
 router) reach it through :func:`earmark.server.deps.get_services`. Nothing here imports
@@ -20,6 +21,7 @@ from earmark.jobs.local import LocalQueue
 from earmark.jobs.pipeline import Pipeline, PipelineConfig, parse_model_map
 from earmark.jobs.topics import default_tags_spec
 from earmark.jobs.webhooks import WebhookOptions, WebhookSender
+from earmark.runtime import Runtime
 from earmark.storage import JobRecord, TranscriptStore, is_postgres_url, open_store
 from earmark.storage.files import FileStore
 from earmark.storage.keys import KeyRing, KeysFile
@@ -50,15 +52,24 @@ class Services:
     queue: JobQueue
     pipeline: Pipeline
     webhooks: WebhookSender
+    runtime: Runtime
     started: bool = False
 
     def start(self) -> None:
-        """Start the workers and resend pending webhooks (recovers unfinished jobs)."""
+        """Start the workers and resend pending webhooks (recovers unfinished jobs), and the
+        sweep of unused uploads older than ``EARMARK_UPLOAD_TTL_HOURS`` (at once, then every
+        10 minutes; see :mod:`earmark.storage.sweep`)."""
         if self.started:
             return
+        from earmark.storage.sweep import UploadSweeper
+
         self.files.clean_tmp()
         self.queue.start(self.pipeline.run)
         self.webhooks.start()
+        self.upload_sweeper = UploadSweeper(
+            self.store, self.files, self.settings.server.upload_ttl_hours
+        )
+        self.upload_sweeper.start()
         self.started = True
 
     def stop(self) -> None:
@@ -67,6 +78,7 @@ class Services:
         if not self.started:
             self.store.close()
             return
+        self.upload_sweeper.stop()
         self.queue.stop()
         self.webhooks.stop()
         self.store.close()
@@ -120,7 +132,8 @@ def build_services(settings: Settings | None = None) -> Services:
     else:
         queue = LocalQueue(store, workers, nice=srv.worker_nice)
         webhooks = WebhookSender(store, webhook_options)
-    pipeline = Pipeline(store, files, config, notify=webhooks.submit)
+    runtime = Runtime(settings)
+    pipeline = Pipeline(store, files, config, runtime, notify=webhooks.submit)
     return Services(
         settings=settings,
         store=store,
@@ -129,4 +142,5 @@ def build_services(settings: Settings | None = None) -> Services:
         queue=queue,
         pipeline=pipeline,
         webhooks=webhooks,
+        runtime=runtime,
     )

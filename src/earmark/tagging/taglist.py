@@ -32,6 +32,8 @@ _WRAPPER_KEYS = {"name", "tags", "description"}
 MAX_TAGS = 500
 MAX_NAME_CHARS = 100
 MAX_DESCRIPTION_CHARS = 2_000
+MAX_EXAMPLES = 100
+MAX_EXAMPLE_CHARS = 500
 
 
 @functools.cache
@@ -57,11 +59,17 @@ def _examples(tag: str, value: object) -> tuple[str, ...]:
         raise TagListError(
             f"tag {tag!r}: 'examples' must be a list of phrases, got {type(value).__name__}"
         )
+    if len(value) > MAX_EXAMPLES:
+        raise TagListError(f"tag {tag!r}: more than {MAX_EXAMPLES} examples")
     out: list[str] = []
     for i, ex in enumerate(value):
         if not isinstance(ex, str) or not ex.strip():
             raise TagListError(
                 f"tag {tag!r}: example {i + 1} must be a non-empty string, got {ex!r}"
+            )
+        if len(ex) > MAX_EXAMPLE_CHARS:
+            raise TagListError(
+                f"tag {tag!r}: example {i + 1} is longer than {MAX_EXAMPLE_CHARS} characters"
             )
         out.append(ex.strip())
     return tuple(out)
@@ -174,11 +182,16 @@ def _from_file(path: Path) -> TagList:
         raise TagListError(f"tag list file {path}: {exc.message}") from exc
 
 
-def load_tags(spec: str | Path | Mapping[str, object] | TagList) -> TagList:
+def load_tags(
+    spec: str | Path | Mapping[str, object] | TagList, *, read_files: bool = True
+) -> TagList:
     """Load and validate a tag list.
 
     ``spec`` is a preset name (see :func:`presets`), a path to a JSON or YAML file,
     inline JSON/YAML text starting with ``{``, a mapping, or an existing TagList.
+    With ``read_files=False`` (what a server does with a client's value) a string is only
+    ever a preset name or inline text: no path is opened, and the error for an unknown name
+    says nothing about the server's disk.
     """
     if isinstance(spec, TagList):
         return _from_mapping(
@@ -200,8 +213,14 @@ def load_tags(spec: str | Path | Mapping[str, object] | TagList) -> TagList:
             return _from_mapping(_preset_data()[key.lower()], key.lower())
         if key.startswith("{"):
             return _from_mapping(_parse_text(key, "inline tag list", as_json=False), "custom")
+        if not read_files:
+            shown = key if len(key) <= 60 else key[:60] + "..."
+            raise TagListError(
+                f"unknown tag list preset {shown!r}; presets are: {', '.join(presets())} "
+                "(or give the tags inline as an object of tag name -> description)"
+            )
         spec = Path(key)
-    if not isinstance(spec, Path):
+    if not isinstance(spec, Path) or not read_files:
         raise TagListError(f"cannot read a tag list from {type(spec).__name__}")
     if spec.is_file():
         return _from_file(spec)

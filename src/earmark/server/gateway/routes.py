@@ -20,7 +20,7 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from earmark.errors import AuthError, EarmarkError, InputError
-from earmark.llm import ChatDelta, Router, default_router
+from earmark.llm import ChatDelta, Router
 from earmark.llm.types import Usage
 from earmark.server.auth import authenticate
 from earmark.server.deps import get_services
@@ -40,11 +40,12 @@ log = logging.getLogger("earmark.gateway")
 
 
 def llm_router(request: Request) -> Router:
-    """The app's LLM router (``app.state.llm_router`` when set, else from the settings)."""
+    """The app's LLM router: the services' runtime's (built from the app's settings), or
+    ``app.state.llm_router`` when a caller set one."""
     router = getattr(request.app.state, "llm_router", None)
     if isinstance(router, Router):
         return router
-    return default_router(get_services(request).settings.llm)
+    return get_services(request).runtime.llm_router()
 
 
 def gateway_error(

@@ -1,0 +1,121 @@
+"""The engines one process runs on, owned together and built from one :class:`Settings`.
+
+A :class:`Runtime` holds the ASR engine pool, the tagger pool and the LLM router. The
+server's services own one (so ``custom_tags`` with ``engine: llm`` uses the app's
+configured routes, not the environment's); the library API (:mod:`earmark.api`) keeps a
+default one. :meth:`Runtime.transcribe` is the one transcription path: the library, the
+CLI and the job pipeline all run it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from earmark.asr.base import ASREngine, ASROptions
+from earmark.asr.faster_whisper import EngineOptions
+from earmark.asr.registry import EnginePool
+from earmark.config import Settings
+from earmark.tagging.registry import TaggerPool
+from earmark.types import AudioData, Segment, Transcript
+
+if TYPE_CHECKING:
+    from earmark.llm import Router
+
+__all__ = ["Runtime", "default_asr_options"]
+
+
+def default_asr_options(settings: Settings) -> ASROptions:
+    """ASR options from the settings (``EARMARK_ASR_MODEL`` and friends)."""
+    s = settings.asr
+    return ASROptions(
+        model=s.asr_model,
+        device=s.asr_device,
+        compute_type=s.asr_compute_type,
+        threads=s.asr_threads,
+        beam_size=s.asr_beam_size,
+        vad=s.asr_vad,
+    )
+
+
+class Runtime:
+    """ASR engines, taggers and the LLM router for one set of settings."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        engines: EnginePool | None = None,
+        taggers: TaggerPool | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.engines = engines or EnginePool(kind=self.settings.asr.asr_engine)
+        self.taggers = taggers or TaggerPool(self.settings, router=self.llm_router)
+        self._router: Router | None = None
+        self._lock = threading.Lock()
+
+    def llm_router(self) -> Router:
+        """The LLM router for these settings (built on first use)."""
+        with self._lock:
+            if self._router is None:
+                from earmark.llm import Router
+
+                self._router = Router.from_settings(self.settings.llm)
+            return self._router
+
+    def asr_options(self) -> ASROptions:
+        """The default ASR options of these settings."""
+        return default_asr_options(self.settings)
+
+    def engine(self, options: ASROptions, workers: int = 1) -> ASREngine:
+        """The loaded engine for ``options``' load-time part (model, device, compute type,
+        threads); the rest of ``options`` is per call."""
+        return self.engines.get(
+            EngineOptions(
+                model=options.model,
+                device=options.device,
+                compute_type=options.compute_type,
+                threads=options.threads,
+                workers=workers,
+                cache_dir=self.settings.asr.cache_dir,
+            )
+        )
+
+    def transcribe(
+        self,
+        source: str | Path | bytes | AudioData,
+        options: ASROptions | None = None,
+        *,
+        on_segment: Callable[[Segment], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+        workers: int = 1,
+    ) -> Transcript:
+        """Decode ``source`` (unless it is decoded audio already) and transcribe it.
+
+        ``on_segment`` is called as each segment is decoded, and ``on_progress(done_ms,
+        total_ms)`` after it. Raises :class:`earmark.errors.MediaError` subclasses for
+        unreadable media.
+        """
+        from earmark.audio.decode import decode_audio
+
+        opts = options or self.asr_options()
+        if isinstance(source, AudioData):
+            audio = source
+        else:
+            audio = decode_audio(source, start_ms=opts.start_ms, end_ms=opts.end_ms)
+        engine = self.engine(opts, workers)
+        if on_progress is None:
+            return engine.transcribe(audio, opts, on_segment=on_segment)
+        total_ms = audio.duration_ms
+        report = on_progress
+
+        def _segment_done(segment: Segment) -> None:
+            if on_segment is not None:
+                on_segment(segment)
+            report(min(segment.end_ms, total_ms), total_ms)
+
+        transcript = engine.transcribe(audio, opts, on_segment=_segment_done)
+        report(total_ms, total_ms)
+        return transcript

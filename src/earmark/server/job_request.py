@@ -1,0 +1,67 @@
+"""A create request, parsed once: the wire body becomes the echo and the typed job options.
+
+``POST /v2/transcript`` calls :func:`accept` with the decoded body. It validates the body
+(:mod:`earmark.server.schemas`), resolves it against the server's configuration into a
+:class:`earmark.jobs.options.JobOptions` (a bad value is a 400 now, not a failed job later),
+and returns what the job stores: the request fields to echo back, the options the pipeline
+reads, and the webhook secret kept apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from earmark.jobs.options import DEFAULT_LANGUAGE, JobOptions, TopicsRequest
+from earmark.jobs.pipeline import PipelineConfig
+from earmark.jobs.topics import parse_custom_tags
+from earmark.server.schemas import ECHO_FIELDS, CreateTranscript, parse_create
+
+__all__ = ["AcceptedRequest", "accept"]
+
+
+@dataclass(frozen=True)
+class AcceptedRequest:
+    """What a valid create request turns into."""
+
+    params: CreateTranscript
+    echo: dict[str, Any]
+    options: JobOptions
+
+
+def accept(body: object, config: PipelineConfig) -> AcceptedRequest:
+    """Validate ``body`` and resolve it; raises :class:`~earmark.errors.InputError`."""
+    params = parse_create(body)
+    echo = params.model_dump(include=set(ECHO_FIELDS), exclude_none=True)
+    custom: object = params.custom_tags
+    if config.default_custom_tags is not None and "custom_tags" not in params.model_fields_set:
+        custom = config.default_custom_tags  # EARMARK_CUSTOM_TAGS; an explicit null opts out
+        echo["custom_tags"] = custom
+    if not params.language_detection and not params.language_code:
+        echo["language_code"] = DEFAULT_LANGUAGE
+    options = JobOptions(
+        model=config.asr_model(params.speech_models),
+        language=None if params.language_detection else echo["language_code"],
+        start_ms=params.audio_start_from,
+        end_ms=params.audio_end_at,
+        punctuate=params.punctuate is not False,
+        format_text=params.format_text is not False,
+        prompt=_prompt(params),
+        custom_tags=_topics(custom),
+        iab=params.iab_categories is True,
+    )
+    return AcceptedRequest(params=params, echo=echo, options=options)
+
+
+def _topics(custom: object) -> TopicsRequest | None:
+    if custom is None:
+        return None
+    return parse_custom_tags(custom, read_files=False)
+
+
+def _prompt(params: CreateTranscript) -> str | None:
+    """``prompt``, else ``keyterms_prompt``/``word_boost`` as Whisper's initial prompt."""
+    if params.prompt and params.prompt.strip():
+        return params.prompt.strip()
+    terms = [t for t in (params.keyterms_prompt or []) + (params.word_boost or []) if t.strip()]
+    return ", ".join(terms) if terms else None

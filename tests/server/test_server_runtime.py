@@ -1,0 +1,77 @@
+"""The server's engines come from its own settings: the ASR engine kind, and the LLM routes
+that ``custom_tags`` with ``engine: llm`` uses (not the process environment's)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import fake_asr
+from conftest import LiveServer, LocalHTTP
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "llm"))
+from wire_servers import Reply, WireServer  # noqa: E402
+
+TAGS = {
+    "Politics": "Government activities, policies, and political events.",
+    "Sports": "Athletic events, teams, and sports personalities.",
+}
+
+
+def _chat(content: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "tagger-x",
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": content},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 3, "total_tokens": 13},
+    }
+
+
+def test_fake_engine_through_the_registered_seam(
+    launch: Callable[..., LiveServer], local_http: LocalHTTP, jfk_flac: Path
+) -> None:
+    live = launch(asr={"asr_engine": "fake"})
+    url = local_http.serve_file("/runtime-jfk.flac", jfk_flac)
+    with live.client() as c:
+        created = c.post("/v2/transcript", json={"audio_url": url}).json()
+    done = live.wait(created["id"])
+    assert done["status"] == "completed", done
+    assert done["text"] == fake_asr.FAKE_TEXT
+    assert done["words"][-1]["end"] <= 11_100  # spread over the decoded 11 s clip
+
+
+def test_llm_custom_tags_use_the_apps_routes(
+    launch: Callable[..., LiveServer], local_http: LocalHTTP, jfk_flac: Path
+) -> None:
+    reply = Reply(body=_chat('{"tag": "Politics"}'))
+    with WireServer([reply]).running() as wire:
+        live = launch(
+            asr={"asr_engine": "fake"},
+            llm={
+                "llm_routes": "tagger-*=openai",
+                "openai_base_url": f"{wire.url}/v1",
+                "llm_tag_model": "tagger-x",
+            },
+        )
+        url = local_http.serve_file("/runtime-llm.flac", jfk_flac)
+        with live.client() as c:
+            created = c.post(
+                "/v2/transcript",
+                json={"audio_url": url, "custom_tags": {"tags": TAGS, "engine": "llm"}},
+            ).json()
+        done = live.wait(created["id"])
+    result = done["custom_tags_result"]
+    assert result["status"] == "success", result
+    assert result["engine"] == "llm" and result["best_tag"] == "Politics"
+    assert wire.requests, "the tagger did not use the app's configured route"
+    assert wire.requests[0].body["model"] == "tagger-x"
