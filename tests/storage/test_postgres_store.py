@@ -285,11 +285,12 @@ def test_upload_reaches_a_worker_without_shared_disk(
         assert [p.name for p in mine.parent.iterdir()] == [upload_id]  # no .part left
         worker.evict_upload(upload_id)
         assert not copied.exists()
-        # deleting a transcript made from the upload deletes the audio in the database too
+        # once its last transcript is deleted, removing the upload drops the database's copy
         job = pg_store.create(_job(owner, upload_id=upload_id))
         pg_store.claim(job.id)
         pg_store.finish(job.id, error="x")
         pg_store.delete(job.id, owner)
+        assert pg_store.remove_upload(upload_id, owner) is not None
         assert worker.materialize_upload(upload_id) is None
     finally:
         worker.close()

@@ -29,6 +29,7 @@ from earmark.server.schemas import ECHO_FIELDS, parse_create
 from earmark.server.services import Services
 from earmark.storage import TERMINAL, JobRecord, JobResult, ListQuery, UploadRecord, utc_now
 from earmark.storage.files import FileStore, too_large
+from earmark.storage.sweep import release_upload
 
 __all__ = ["build_router"]
 
@@ -79,7 +80,11 @@ async def upload(request: Request, caller: ApiCaller, services: AppServices) -> 
         id=upload_id, owner=caller.owner, path=str(path), size=writer.size, created=utc_now()
     )
     # off the event loop: the PostgreSQL store copies the file into the database
-    await run_in_threadpool(services.store.add_upload, record)
+    try:
+        await run_in_threadpool(services.store.add_upload, record)
+    except BaseException:
+        services.files.discard(path)  # never a file that no index knows of
+        raise
     return JSONResponse({"upload_url": f"{base_url(request)}/v2/upload/{upload_id}"})
 
 
@@ -199,7 +204,15 @@ def json_bytes(content: Any) -> bytes:
 async def delete_transcript(
     transcript_id: str, caller: ApiCaller, services: AppServices
 ) -> JSONResponse:
-    """``DELETE /v2/transcript/{id}``: wipe text, words, tags and the uploaded audio."""
+    """``DELETE /v2/transcript/{id}``: wipe text, words, tags, and the uploaded audio when
+    no other transcript needs it.
+
+    The upload (file, index, and on PostgreSQL its bytes) goes only when no *other* live
+    (not deleted) transcript of this key uses the same ``upload_url``, whatever that one's
+    status: queued/processing ones must still run, completed/failed ones may be re-read or
+    re-run. Otherwise it stays until the last of them is deleted
+    (:mod:`earmark.storage.sweep`), so deleting one transcript never breaks another.
+    """
     job = _lookup(services, transcript_id, caller.owner)
     if job.status not in TERMINAL:
         raise InputError(
@@ -210,9 +223,10 @@ async def delete_transcript(
     if deleted is None:
         raise InputError(LOOKUP_ERROR)
     if deleted.upload_id:
-        upload = services.store.get_upload(deleted.upload_id)
-        if upload is not None and upload.owner == caller.owner:
-            services.files.discard(upload.path)
+        # off the event loop: on PostgreSQL this drops the upload's chunks
+        await run_in_threadpool(
+            release_upload, services.store, services.files, deleted.upload_id, caller.owner
+        )
     return JSONResponse(render_transcript(deleted))
 
 

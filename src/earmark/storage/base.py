@@ -201,7 +201,9 @@ class TranscriptStore(ABC):
     def delete(self, job_id: str, owner: str) -> JobRecord | None:
         """Wipe a finished job's data (text, words, audio URL, tags); ``None`` if unknown.
 
-        The caller removes the uploaded file (``upload_id`` of the returned record).
+        The upload it used is left alone: the caller then calls :meth:`remove_upload` with
+        the returned record's ``upload_id`` and ``owner``, which removes it only when no
+        other live transcript uses it.
         """
 
     @abstractmethod
@@ -221,6 +223,30 @@ class TranscriptStore(ABC):
     @abstractmethod
     def get_upload(self, upload_id: str) -> UploadRecord | None:
         """An uploaded file by id, or ``None``."""
+
+    @abstractmethod
+    def upload_users(self, upload_id: str, owner: str) -> int:
+        """How many live (not deleted) transcripts of ``owner`` refer to this upload,
+        whatever their status (queued, processing, completed or error)."""
+
+    @abstractmethod
+    def expired_uploads(self, before: str) -> list[UploadRecord]:
+        """Uploads created before ``before`` (a :func:`utc_now` string) that no live
+        transcript of their owner refers to, oldest first: those never used, and those
+        whose transcripts were all deleted (normally removed at that delete already)."""
+
+    @abstractmethod
+    def remove_upload(self, upload_id: str, owner: str) -> UploadRecord | None:
+        """Remove ``owner``'s upload as the store keeps it (its index row; on PostgreSQL its
+        bytes and this process's cached copy too) **unless** a live transcript of ``owner``
+        refers to it. Another key's upload is never touched.
+
+        Returns the removed record, so the caller can delete the file at its ``path``;
+        ``None`` when it was kept or is unknown (already removed: removal is idempotent,
+        safe with several servers on one database). The check and the removal are atomic
+        with respect to :meth:`create`: a transcript created at the same moment either
+        keeps the upload or finds it gone.
+        """
 
     @abstractmethod
     def close(self) -> None:

@@ -47,6 +47,14 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
+    (
+        "0002_upload_users",
+        """
+        CREATE INDEX transcripts_upload_id ON transcripts (upload_id)
+            WHERE upload_id IS NOT NULL;
+        CREATE INDEX uploads_created ON uploads (created);
+        """,
+    ),
 )
 
 

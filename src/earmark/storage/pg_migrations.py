@@ -73,6 +73,14 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE upload_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
         """,
     ),
+    (
+        "0002_upload_users",
+        """
+        CREATE INDEX transcripts_upload_id ON transcripts (upload_id)
+            WHERE upload_id IS NOT NULL;
+        CREATE INDEX uploads_created ON uploads (created);
+        """,
+    ),
 )
 
 

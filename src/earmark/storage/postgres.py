@@ -34,13 +34,12 @@ from earmark.storage.pg_migrations import check_schema_name, migrate
 from earmark.storage.pg_uploads import cache_path, clean_cache, read_into, write_chunks
 from earmark.storage.sql import (
     COLUMNS,
-    DELETED_URL,
     POSTGRES,
-    SCRUB,
+    REMOVE_UNUSED_UPLOAD,
     Row,
     SQLStore,
     job_from_row,
-    scrubbed,
+    upload_from_row,
 )
 
 __all__ = ["CreateHook", "PostgresOptions", "PostgresStore"]
@@ -133,6 +132,10 @@ class PostgresStore(SQLStore):
 
     def create(self, job: JobRecord) -> JobRecord:
         with self.connection() as conn, conn.transaction():
+            if job.upload_id:
+                # a share lock on the upload: remove_upload waits for this commit and then
+                # sees the new user (or, holding it first, removes the upload before it)
+                conn.execute("SELECT 1 FROM uploads WHERE id = %s FOR KEY SHARE", (job.upload_id,))
             row = conn.execute(
                 "INSERT INTO transcripts (id, owner, status, created, audio_url, upload_id, "
                 "request, webhook_secret) VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s) "
@@ -177,34 +180,13 @@ class PostgresStore(SQLStore):
             )
             return cur.rowcount == 1
 
-    def delete(self, job_id: str, owner: str) -> JobRecord | None:
-        job = self.get(job_id, owner)
-        if job is None:
-            return None
-        with self.connection() as conn, conn.transaction():
-            conn.execute(
-                self.dialect.sql(SCRUB),
-                (DELETED_URL, Json(scrubbed(job.request)), job_id, owner),
-            )
-            if job.upload_id:  # the audio goes too, as the file on disk does
-                conn.execute(
-                    "DELETE FROM upload_chunks WHERE upload_id = %s AND upload_id IN "
-                    "(SELECT id FROM uploads WHERE owner = %s)",
-                    (job.upload_id, owner),
-                )
-                conn.execute(
-                    "UPDATE uploads SET in_db = FALSE WHERE id = %s AND owner = %s",
-                    (job.upload_id, owner),
-                )
-        return self.get(job_id, owner)
-
     # -- uploads --------------------------------------------------------------------
 
     def add_upload(self, upload: UploadRecord) -> None:
         """Index an upload and move its bytes into the database (when the file exists).
 
         The spooled file is removed once the bytes are committed: the database is the one
-        home of uploads, so a transcript deleted through any server loses its audio."""
+        home of uploads, so :meth:`remove_upload` through any server removes the audio."""
         path = Path(upload.path)
         copied = path.is_file()
         with self.connection() as conn, conn.transaction():
@@ -247,6 +229,27 @@ class PostgresStore(SQLStore):
             size=int(row["size"]),
             created=row["created"],
         )
+
+    def remove_upload(self, upload_id: str, owner: str) -> UploadRecord | None:
+        """Remove ``owner``'s upload (row, chunks, this process's cached copy) unless a live
+        transcript of ``owner`` refers to it (see :meth:`TranscriptStore.remove_upload`).
+
+        The row is locked first, so a concurrent :meth:`create` on another server either
+        commits before the check (and keeps the upload) or waits and finds it gone; the
+        ``DELETE`` statement then runs with a fresh snapshot (READ COMMITTED)."""
+        with self.connection() as conn, conn.transaction():
+            locked = conn.execute(
+                "SELECT id FROM uploads WHERE id = %s FOR UPDATE", (upload_id,)
+            ).fetchone()
+            if locked is None:
+                return None
+            row = conn.execute(
+                self.dialect.sql(REMOVE_UNUSED_UPLOAD), (upload_id, owner)
+            ).fetchone()
+        if row is None:
+            return None
+        self.evict_upload(upload_id)
+        return upload_from_row(row)
 
     def materialize_upload(self, upload_id: str) -> Path | None:
         """Copy an upload kept in the database to this process's cache folder.

@@ -6,7 +6,8 @@ here, with ``?`` placeholders; a :class:`Dialect` supplies what differs: the pla
 (``%s`` for psycopg) and how to read ``request.webhook_url`` out of the JSON column.
 :class:`SQLStore` implements every job method on top of two primitives a backend provides
 (:meth:`SQLStore._rows` and :meth:`SQLStore._change`); a backend adds connections, job
-creation and uploads.
+creation and uploads. How long uploads live (:meth:`SQLStore.upload_users`,
+:meth:`SQLStore.expired_uploads`, :meth:`SQLStore.remove_upload`) is written here once too.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from earmark.storage.base import (
     ListQuery,
     Page,
     TranscriptStore,
+    UploadRecord,
     WebhookState,
     utc_now,
 )
@@ -33,12 +35,15 @@ __all__ = [
     "COLUMNS",
     "DELETED_URL",
     "POSTGRES",
+    "REMOVE_UNUSED_UPLOAD",
     "SCRUB",
     "SQLITE",
+    "UPLOAD_COLUMNS",
     "Dialect",
     "SQLStore",
     "job_from_row",
     "scrubbed",
+    "upload_from_row",
 ]
 
 Row = Mapping[str, Any]
@@ -107,6 +112,24 @@ _SET_WEBHOOK = (
 )
 _PENDING_WEBHOOKS = "SELECT id FROM transcripts WHERE webhook_state = 'pending' ORDER BY seq"
 
+# Uploads live while a live (not deleted) transcript of their owner refers to them.
+UPLOAD_COLUMNS = "id, owner, path, size, created"
+_LIVE_USER = (
+    "SELECT 1 FROM transcripts t WHERE t.upload_id = uploads.id AND t.owner = uploads.owner "
+    "AND NOT t.deleted"
+)
+_UPLOAD_USERS = (
+    "SELECT count(*) AS n FROM transcripts WHERE upload_id = ? AND owner = ? AND NOT deleted"
+)
+_EXPIRED_UPLOADS = (
+    f"SELECT {UPLOAD_COLUMNS} FROM uploads WHERE created < ? AND NOT EXISTS ({_LIVE_USER}) "
+    "ORDER BY created"
+)
+REMOVE_UNUSED_UPLOAD = (
+    f"DELETE FROM uploads WHERE id = ? AND owner = ? AND NOT EXISTS ({_LIVE_USER}) "
+    f"RETURNING {UPLOAD_COLUMNS}"
+)
+
 
 def scrubbed(request: Mapping[str, Any]) -> dict[str, Any]:
     """A deleted transcript's request: URLs replaced, prompts and tags removed."""
@@ -141,6 +164,17 @@ def job_from_row(row: Row, *, with_result: bool) -> JobRecord:
         webhook_attempts=int(row["webhook_attempts"]),
         deleted=bool(row["deleted"]),
         seq=int(row["seq"]),
+    )
+
+
+def upload_from_row(row: Row) -> UploadRecord:
+    """An :class:`UploadRecord` from a row of :data:`UPLOAD_COLUMNS`."""
+    return UploadRecord(
+        id=row["id"],
+        owner=row["owner"],
+        path=str(row["path"]),
+        size=int(row["size"]),
+        created=row["created"],
     )
 
 
@@ -254,3 +288,18 @@ class SQLStore(TranscriptStore):
 
     def pending_webhooks(self) -> list[str]:
         return [str(r["id"]) for r in self._rows(self.dialect.sql(_PENDING_WEBHOOKS))]
+
+    # -- upload lifetime ----------------------------------------------------------
+
+    def upload_users(self, upload_id: str, owner: str) -> int:
+        row = self._one(_UPLOAD_USERS, (upload_id, owner))
+        return int(row["n"]) if row is not None else 0
+
+    def expired_uploads(self, before: str) -> list[UploadRecord]:
+        rows = self._rows(self.dialect.sql(_EXPIRED_UPLOADS), (before,))
+        return [upload_from_row(r) for r in rows]
+
+    def remove_upload(self, upload_id: str, owner: str) -> UploadRecord | None:
+        # one statement: the check and the delete are atomic (SQLite serializes writers)
+        row = self._one(REMOVE_UNUSED_UPLOAD, (upload_id, owner))
+        return upload_from_row(row) if row is not None else None
