@@ -275,3 +275,11 @@ def test_generated_create_bodies_never_500_and_never_stick(server: LiveServer) -
     for transcript_id in accepted:
         done = server.wait(transcript_id, timeout=60)
         assert done["status"] == "error" and done["error"], done
+
+
+def test_limits_doc_lists_every_limit() -> None:
+    from earmark.server.schemas import LIMITS, REFUSED_FIELDS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "limits.md").read_text()
+    for name, text in {**LIMITS, **REFUSED_FIELDS}.items():
+        assert f"| `{name}` | {text} |" in doc, name

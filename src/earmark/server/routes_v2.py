@@ -19,13 +19,13 @@ from starlette.concurrency import run_in_threadpool
 
 from earmark.errors import DownloadError, InputError
 from earmark.jobs.fetch import resolve_target
-from earmark.jobs.pipeline import job_options
+from earmark.jobs.options import options_to_json
 from earmark.server.auth import ApiCaller, authenticate
 from earmark.server.cache import RenderCache
 from earmark.server.deps import AppServices, base_url, get_services
 from earmark.server.derive import paragraphs, parse_terms, sentences, word_search
+from earmark.server.job_request import accept
 from earmark.server.render import render_list_item, render_transcript
-from earmark.server.schemas import ECHO_FIELDS, parse_create
 from earmark.server.services import Services
 from earmark.storage import TERMINAL, JobRecord, JobResult, ListQuery, UploadRecord, utc_now
 from earmark.storage.files import FileStore, too_large
@@ -92,37 +92,26 @@ async def create_transcript(
     request: Request, caller: ApiCaller, services: AppServices
 ) -> JSONResponse:
     """``POST /v2/transcript``: validate, store (``queued``), enqueue; answers 200."""
-    raw = await request.body()
-    try:
-        body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(
-            f"Transcript creation error, the request body is not valid JSON: {exc}"
-        ) from exc
-    params = parse_create(body)
-    audio_url = (params.audio_url or "").strip()
+    accepted = accept(decode_json_body(await request.body()), services.pipeline.config)
+    audio_url = (accepted.params.audio_url or "").strip()
     if not audio_url:
         raise InputError("Transcript creation error, audio_url not found")
     if urlsplit(audio_url).scheme not in ("http", "https") or not urlsplit(audio_url).netloc:
+        shown = audio_url if len(audio_url) <= 200 else audio_url[:200] + "..."
         raise InputError(
-            f"Transcript creation error, audio_url must be an http or https URL, not {audio_url!r}"
+            f"Transcript creation error, audio_url must be an http or https URL, not {shown!r}"
         )
-    echo = params.model_dump(include=set(ECHO_FIELDS), exclude_none=True)
-    default_tags = services.pipeline.config.default_custom_tags
-    if default_tags is not None and "custom_tags" not in params.model_fields_set:
-        echo["custom_tags"] = default_tags  # EARMARK_CUSTOM_TAGS; an explicit null opts out
-    if "webhook_url" in echo or "custom_tags" in echo:
-        await run_in_threadpool(_validate, services, echo)  # DNS, tag-list files
-    else:
-        _validate(services, echo)
+    if accepted.params.webhook_url is not None:
+        await run_in_threadpool(_check_webhook_url, services, accepted.params.webhook_url)  # DNS
     job = JobRecord(
         id=str(uuid.uuid4()),
         owner=caller.owner,
         status="queued",
         created=utc_now(),
         audio_url=audio_url,
-        request=echo,
-        webhook_secret=params.webhook_auth_header_value,
+        request=accepted.echo,
+        options=options_to_json(accepted.options),
+        webhook_secret=accepted.params.webhook_auth_header_value,
         upload_id=_local_upload(services, request, audio_url, caller.owner),
     )
     stored = services.store.create(job)
@@ -130,14 +119,29 @@ async def create_transcript(
     return JSONResponse(render_transcript(stored))
 
 
-def _validate(services: Services, echo: dict[str, Any]) -> None:
-    job_options(echo, services.pipeline.config)
-    url = echo.get("webhook_url")
-    if url is not None:
-        try:
-            resolve_target(str(url), services.settings.server.allow_private_urls)
-        except DownloadError as exc:
-            raise InputError(f"Transcript creation error, webhook_url {url!r}: {exc}") from exc
+def decode_json_body(raw: bytes) -> object:
+    """A request body as JSON, or a 400 that says why not (never a 500: NaN/Infinity
+    literals and nesting too deep for the decoder are refused too)."""
+
+    def refuse_constant(name: str) -> object:
+        raise ValueError(f"{name} is not a JSON number")
+
+    try:
+        return json.loads(raw or b"null", parse_constant=refuse_constant)
+    except RecursionError as exc:
+        raise InputError("Invalid request: the JSON body is nested too deeply") from exc
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"Transcript creation error, the request body is not valid JSON: {exc}"
+        ) from exc
+
+
+def _check_webhook_url(services: Services, url: str) -> None:
+    try:
+        resolve_target(url, services.settings.server.allow_private_urls)
+    except DownloadError as exc:
+        shown = url if len(url) <= 200 else url[:200] + "..."
+        raise InputError(f"Transcript creation error, webhook_url {shown!r}: {exc}") from exc
 
 
 def _local_upload(services: Services, request: Request, audio_url: str, owner: str) -> str | None:
@@ -309,12 +313,13 @@ async def export_vtt(
 
 
 def _header(job: JobRecord, result: JobResult) -> dict[str, Any]:
+    """The fields ``SentencesResponse`` and ``ParagraphsResponse`` share; nothing else (the
+    spec's schemas have ``additionalProperties: false``: no ``speech_model_used`` here)."""
     t = result.transcript
     return {
         "id": job.id,
         "confidence": round(t.confidence, 4),
         "audio_duration": int(-(-t.duration_ms // 1000)),
-        "speech_model_used": result.model,
     }
 
 

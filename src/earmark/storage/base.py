@@ -73,6 +73,9 @@ class JobRecord:
     minus the webhook auth header value, which is kept apart in ``webhook_secret`` and
     never shown. ``owner`` identifies the API key that created the job.
     ``upload_id`` is set when ``audio_url`` names one of this server's uploads.
+    ``options`` is the stored form of the typed job options the server built from the
+    request (:func:`earmark.jobs.options.options_to_json`); ``None`` on jobs stored before
+    options were kept, and after delete.
     """
 
     id: str
@@ -81,6 +84,7 @@ class JobRecord:
     created: str
     audio_url: str
     request: dict[str, object] = field(default_factory=dict)
+    options: dict[str, object] | None = None
     webhook_secret: str | None = None
     upload_id: str | None = None
     completed: str | None = None

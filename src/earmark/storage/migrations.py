@@ -55,6 +55,7 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         CREATE INDEX uploads_created ON uploads (created);
         """,
     ),
+    ("0003_job_options", "ALTER TABLE transcripts ADD COLUMN options TEXT"),
 )
 
 

@@ -138,7 +138,8 @@ class PostgresStore(SQLStore):
                 conn.execute("SELECT 1 FROM uploads WHERE id = %s FOR KEY SHARE", (job.upload_id,))
             row = conn.execute(
                 "INSERT INTO transcripts (id, owner, status, created, audio_url, upload_id, "
-                "request, webhook_secret) VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s) "
+                "request, webhook_secret, options) "
+                "VALUES (%s, %s, 'queued', %s, %s, %s, %s, %s, %s) "
                 f"RETURNING {COLUMNS}, result",
                 (
                     job.id,
@@ -148,6 +149,7 @@ class PostgresStore(SQLStore):
                     job.upload_id,
                     Json(job.request),
                     job.webhook_secret,
+                    None if job.options is None else Json(dict(job.options)),
                 ),
             ).fetchone()
             if row is None:

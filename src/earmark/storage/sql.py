@@ -51,7 +51,7 @@ Row = Mapping[str, Any]
 COLUMNS = (
     "seq, id, owner, status, created, completed, audio_url, upload_id, request, "
     "webhook_secret, error, attempts, webhook_state, webhook_status_code, "
-    "webhook_attempts, deleted"
+    "webhook_attempts, deleted, options"
 )
 DELETED_URL = "http://deleted_by_user"
 _SCRUBBED_FIELDS = ("custom_tags", "prompt", "keyterms_prompt", "word_boost", "custom_spelling")
@@ -104,7 +104,7 @@ _REQUEUE_ALL = (
 _QUEUED_IDS = "SELECT id FROM transcripts WHERE status = 'queued' AND NOT deleted ORDER BY seq"
 SCRUB = (
     "UPDATE transcripts SET deleted = TRUE, result = NULL, audio_url = ?, request = ?, "
-    "webhook_secret = NULL WHERE id = ? AND owner = ?"
+    "options = NULL, webhook_secret = NULL WHERE id = ? AND owner = ?"
 )
 _SET_WEBHOOK = (
     "UPDATE transcripts SET webhook_state = ?, webhook_status_code = ?, webhook_attempts = ? "
@@ -146,6 +146,9 @@ def job_from_row(row: Row, *, with_result: bool) -> JobRecord:
     """A :class:`JobRecord` from a row of :data:`COLUMNS` (plus ``result`` if wanted)."""
     raw = row["result"] if with_result else None
     request = row["request"]
+    options = row["options"]
+    if isinstance(options, str):
+        options = json.loads(options)
     return JobRecord(
         id=row["id"],
         owner=row["owner"],
@@ -153,6 +156,7 @@ def job_from_row(row: Row, *, with_result: bool) -> JobRecord:
         created=row["created"],
         audio_url=row["audio_url"],
         request=json.loads(request) if isinstance(request, str) else dict(request),
+        options=dict(options) if options is not None else None,
         webhook_secret=row["webhook_secret"],
         upload_id=row["upload_id"],
         completed=row["completed"],

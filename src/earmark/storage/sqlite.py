@@ -67,7 +67,8 @@ class SQLiteStore(SQLStore):
     def create(self, job: JobRecord) -> JobRecord:
         cur = self._conn().execute(
             "INSERT INTO transcripts (id, owner, status, created, audio_url, upload_id, "
-            "request, webhook_secret, webhook_state) VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, NULL)",
+            "request, webhook_secret, webhook_state, options) "
+            "VALUES (?, ?, 'queued', ?, ?, ?, ?, ?, NULL, ?)",
             (
                 job.id,
                 job.owner,
@@ -76,6 +77,7 @@ class SQLiteStore(SQLStore):
                 job.upload_id,
                 json.dumps(job.request, ensure_ascii=False),
                 job.webhook_secret,
+                None if job.options is None else json.dumps(job.options, ensure_ascii=False),
             ),
         )
         return dataclasses.replace(job, status="queued", seq=int(cur.lastrowid or 0))

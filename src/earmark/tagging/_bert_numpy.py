@@ -8,7 +8,7 @@ token-weighted pooling of the ONNX graph's ``weighted`` output.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import numpy.typing as npt
@@ -36,6 +36,10 @@ def _layer_norm(x: F32, gamma: F32, beta: F32) -> F32:
     var = (centred * centred).mean(-1, keepdims=True)
     out: F32 = centred / np.sqrt(var + 1e-12) * gamma + beta
     return out
+
+
+LayerObserver = Callable[[int, F32, F32, F32], None]
+"""``(layer index, layer input, state after the attention LayerNorm, GELU activations)``."""
 
 
 class NumpyBert:
@@ -85,15 +89,27 @@ class NumpyBert:
                 }
             )
 
-    def hidden_states(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> F32:
-        """The last layer's token states ``[batch, seq, hidden]`` of a padded batch."""
+    def hidden_states(
+        self,
+        ids: npt.NDArray[np.int64],
+        mask: npt.NDArray[np.int64],
+        observe: LayerObserver | None = None,
+    ) -> F32:
+        """The last layer's token states ``[batch, seq, hidden]`` of a padded batch.
+
+        ``observe(layer, x, h1, act)``, when given, sees each layer's input, its state after
+        the attention block's LayerNorm and its feed-forward activations after GELU (rows
+        ``[batch * seq, ...]``): the int8 graph's calibration reads them
+        (:func:`earmark.tagging._onnx_graph.activation_ranges`).
+        """
         batch, seq = ids.shape
         hidden = self.word.shape[1]
         head_dim = hidden // self.heads
         h = _layer_norm(self.word[ids] + self.pos[:seq], *self.emb_ln).reshape(batch * seq, hidden)
         bias = ((mask[:, None, None, :] - 1) * np.float32(1e9)).astype(np.float32)
         scale = np.float32(1.0 / np.sqrt(head_dim))
-        for lw in self.layers:
+        for index, lw in enumerate(self.layers):
+            x = h
             qkv = (h @ lw["qkv_w"] + lw["qkv_b"]).reshape(batch, seq, 3, self.heads, head_dim)
             q, k, v = qkv.transpose(2, 0, 3, 1, 4)
             scores = (q * scale) @ k.transpose(0, 1, 3, 2) + bias
@@ -105,6 +121,8 @@ class NumpyBert:
             act = (
                 up * np.float32(0.5) * (np.float32(1.0) + _erf(up * np.float32(0.7071067811865476)))
             )
+            if observe is not None:
+                observe(index, x, h, act)
             h = _layer_norm(act @ lw["o_w"] + lw["o_b"] + h, lw["ln2_g"], lw["ln2_b"])
         out: F32 = h.reshape(batch, seq, hidden).astype(np.float32)
         return out

@@ -51,14 +51,13 @@ texts share a batch.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
-from earmark.tagging._bert_numpy import _erf, _layer_norm
+from earmark.tagging._bert_numpy import NumpyBert
 from earmark.tagging._onnx_proto import FLOAT, INT32, INT64, MS_DOMAIN, Builder, node
 
 __all__ = [
@@ -255,42 +254,25 @@ def activation_ranges(
 ) -> list[LayerRanges]:
     """Per layer, the max abs value of each channel of its quantised matmuls' inputs.
 
-    A float32 numpy forward pass over ``texts`` (token id lists; their rows are stacked
-    for the dense layers, attention runs per text): the calibration of the int8 graph.
+    The float32 numpy reference forward pass (:class:`NumpyBert`, the one source of truth
+    for the model's arithmetic) run over ``texts`` (token id lists, one at a time so no
+    padding enters), observed at each layer: the calibration of the int8 graph.
     """
-    w = weights
-    word = w["embeddings.word_embeddings.weight"]
-    pos = (
-        w["embeddings.position_embeddings.weight"] + w["embeddings.token_type_embeddings.weight"][0]
-    )
-    hidden = word.shape[1]
-    size = hidden // heads
-    spans = np.cumsum([0] + [len(ids) for ids in texts])
-    emb = np.concatenate([word[np.asarray(ids)] + pos[: len(ids)] for ids in texts])
-    h = _layer_norm(emb, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+    bert = NumpyBert(weights, layers, heads)
+    maxima: list[list[F32]] = [[] for _ in range(layers)]
+
+    def observe(layer: int, x: F32, h1: F32, act: F32) -> None:
+        maxima[layer].append(np.stack([np.abs(x).max(axis=0), np.abs(h1).max(axis=0)]))
+        maxima[layer].append(np.abs(act).max(axis=0))
+
+    for ids in texts:
+        row = np.asarray([ids], dtype=np.int64)
+        bert.hidden_states(row, np.ones_like(row), observe)
     ranges = []
-    for i in range(layers):
-        p = f"encoder.layer.{i}."
-        top_in = np.abs(h).max(axis=0)
-        qkv = [
-            h @ w[f"{p}attention.self.{m}.weight"].T + w[f"{p}attention.self.{m}.bias"]
-            for m in ("query", "key", "value")
-        ]
-        ctx = np.empty_like(h)
-        for start, stop in itertools.pairwise(spans):
-            q, k, v = (x[start:stop].reshape(-1, heads, size).transpose(1, 0, 2) for x in qkv)
-            scores = q @ k.transpose(0, 2, 1) / np.float32(np.sqrt(size))
-            probs = np.exp(scores - scores.max(-1, keepdims=True))
-            probs /= probs.sum(-1, keepdims=True)
-            ctx[start:stop] = (probs @ v).transpose(1, 0, 2).reshape(-1, hidden)
-        ao = ctx @ w[f"{p}attention.output.dense.weight"].T + w[f"{p}attention.output.dense.bias"]
-        ln1 = (w[f"{p}attention.output.LayerNorm.weight"], w[f"{p}attention.output.LayerNorm.bias"])
-        h1 = _layer_norm(ao + h, *ln1)
-        up = h1 @ w[f"{p}intermediate.dense.weight"].T + w[f"{p}intermediate.dense.bias"]
-        act = up * np.float32(0.5) * (np.float32(1.0) + _erf(up * np.float32(0.5**0.5)))
-        down = act @ w[f"{p}output.dense.weight"].T + w[f"{p}output.dense.bias"]
-        h = _layer_norm(down + h1, w[f"{p}output.LayerNorm.weight"], w[f"{p}output.LayerNorm.bias"])
-        ranges.append(LayerRanges(top_in, np.abs(h1).max(axis=0), np.abs(act).max(axis=0)))
+    for per_text in maxima:
+        inputs = np.max(np.stack(per_text[0::2]), axis=0)
+        inner = np.max(np.stack(per_text[1::2]), axis=0)
+        ranges.append(LayerRanges(inputs[0], inputs[1], inner))
     return ranges
 
 
