@@ -101,7 +101,7 @@ def test_render_types_and_nulls() -> None:
     assert body["speech_model"] is None and body["speech_model_used"] == "tiny.en"
     assert body["speech_models"] == ["universal-3-pro"]
     assert body["sentiment_analysis"] is True and body["sentiment_analysis_results"] is None
-    assert body["iab_categories_result"] is None and body["custom_tags_result"] is None
+    assert body["iab_categories_result"] is None and "custom_tags_result" not in body
     assert body["webhook_auth"] is True and "secret" not in str(body)
     assert body["language_code"] == "en_us" and body["punctuate"] is True
     assert all(type(w["start"]) is int and type(w["end"]) is int for w in body["words"])

@@ -3,7 +3,19 @@
 Rules from the compatibility contract: integers for every ms time and for
 ``audio_duration`` (seconds, rounded up); ``speech_model`` is always ``null`` and the local
 engine goes in ``speech_model_used``; enum-typed fields are ``null`` unless produced;
-features earmark does not do are accepted and answered with ``null``, never invented.
+features earmark does not do are accepted and answered with ``null``, never invented, and
+named in ``earmark_not_performed`` (:mod:`earmark.server.features`).
+
+Every object conforms to AssemblyAI's published OpenAPI spec (``Transcript``,
+``additionalProperties: false``; checked by ``tests/server/test_server_spec.py``):
+
+- a field the spec types without ``null`` (:data:`NOT_NULLABLE`) is left out while it has no
+  value (``error`` before an error, ``speech_model_used`` before completion, ``language_code``
+  before detection ends, an unset ``prompt``...), never sent as ``null``;
+- keys the spec's ``Transcript`` lacks are sent only to requests that used them: earmark's
+  extensions (``custom_tags`` with ``custom_tags_result``, ``earmark_not_performed``) and
+  the legacy request fields :data:`ECHO_IF_SENT`; ``content_safety_confidence`` is a
+  ``TranscriptParams`` field without a ``Transcript`` field, so it is never echoed.
 """
 
 from __future__ import annotations
@@ -12,15 +24,25 @@ import math
 from typing import Any
 
 from earmark.server.derive import word_wire
+from earmark.server.features import not_performed
 from earmark.server.schemas import ECHO_FIELDS
-from earmark.storage.base import JobRecord, TopicsOutcome
+from earmark.storage.base import JobRecord, JobResult, TopicsOutcome
 
-__all__ = ["IAB_LABELS_PER_WINDOW", "IAB_SUMMARY_LABELS", "render_list_item", "render_transcript"]
+__all__ = [
+    "ECHO_IF_SENT",
+    "IAB_LABELS_PER_WINDOW",
+    "IAB_SUMMARY_LABELS",
+    "NEVER_ECHOED",
+    "NOT_NULLABLE",
+    "render_list_item",
+    "render_transcript",
+]
 
 IAB_LABELS_PER_WINDOW = 10
 IAB_SUMMARY_LABELS = 20
 
-# Fields always present, with their value when nothing else sets them.
+# Fields with their value when nothing else sets them; those in NOT_NULLABLE are dropped
+# while they are null (see _finish).
 _DEFAULTS: dict[str, Any] = {
     "language_model": "assemblyai_default",
     "acoustic_model": "assemblyai_default",
@@ -43,12 +65,39 @@ _DEFAULTS: dict[str, Any] = {
     "sentiment_analysis_results": None,
     "content_safety_labels": None,
     "iab_categories_result": None,
-    "custom_tags_result": None,
     "throttled": None,
     "speech_model": None,
     "speech_model_used": None,
     "error": None,
 }
+
+
+NOT_NULLABLE = frozenset(
+    {
+        "error",
+        "keyterms_prompt",
+        "language_code",
+        "prompt",
+        "redact_pii_sub",
+        "speech_model_used",
+        # not echoed today; listed so that adding them to the echo cannot send a null
+        "audio_channels",
+        "language_detection_options",
+        "redact_pii_audio_options",
+        "speech_understanding",
+        "topics",
+        "translated_texts",
+    }
+)
+"""``Transcript`` fields the spec types without ``null``: left out while they have no value."""
+
+ECHO_IF_SENT = frozenset({"boost_param", "dual_channel", "word_boost", "custom_tags"})
+"""Request fields in neither the spec's ``TranscriptParams`` nor its ``Transcript`` (legacy
+AssemblyAI fields, earmark's ``custom_tags``): a client built from the spec never sends them,
+so they are echoed only to requests that did."""
+
+NEVER_ECHOED = frozenset({"content_safety_confidence"})
+"""``TranscriptParams`` fields the spec's ``Transcript`` does not have."""
 
 
 def render_transcript(job: JobRecord) -> dict[str, Any]:
@@ -57,30 +106,35 @@ def render_transcript(job: JobRecord) -> dict[str, Any]:
     out: dict[str, Any] = {"id": job.id, "status": job.status, "audio_url": job.audio_url}
     out.update(_DEFAULTS)
     for name in ECHO_FIELDS:
+        if name in NEVER_ECHOED or (name in ECHO_IF_SENT and req.get(name) is None):
+            continue
         out[name] = req.get(name)
     out["language_code"] = req.get("language_code") or (
         None if req.get("language_detection") else "en_us"
     )
     out["punctuate"] = req.get("punctuate", True)
     out["format_text"] = req.get("format_text", True)
-    out["word_boost"] = req.get("word_boost") or []
     out["webhook_auth"] = bool(req.get("webhook_auth_header_name"))
     out["webhook_status_code"] = job.webhook_status_code
     for flag in ("auto_highlights", "redact_pii", "summarization"):
         out[flag] = bool(req.get(flag))
     out["speech_model"] = None
-    out["error"] = job.error
-    if job.status == "error" and not out["error"]:
-        out["error"] = "Transcription failed"
+    if "custom_tags" in out:
+        out["custom_tags_result"] = None
+    if job.status == "error":
+        out["error"] = job.error or "Transcription failed"
     result = job.result
     if job.deleted:
         out["text"] = "Deleted by user."
         out["audio_url"] = "http://deleted_by_user"
         if req.get("webhook_url"):
             out["webhook_url"] = "http://deleted_by_user"
-        return out
-    if result is None:
-        return out
+    elif result is not None:
+        _add_result(out, req, result)
+    return _finish(out, req)
+
+
+def _add_result(out: dict[str, Any], req: dict[str, object], result: JobResult) -> None:
     t = result.transcript
     words = t.words
     out["text"] = t.text
@@ -95,8 +149,17 @@ def render_transcript(job: JobRecord) -> dict[str, Any]:
         out["iab_categories_result"] = render_topics(
             result.iab, labels_per_window=IAB_LABELS_PER_WINDOW, summary_labels=IAB_SUMMARY_LABELS
         )
-    if result.custom_tags is not None:
+    if result.custom_tags is not None and "custom_tags" in out:
         out["custom_tags_result"] = render_topics(result.custom_tags)
+
+
+def _finish(out: dict[str, Any], req: dict[str, object]) -> dict[str, Any]:
+    for name in NOT_NULLABLE:
+        if out.get(name) is None:
+            out.pop(name, None)
+    skipped = not_performed(req)
+    if skipped:
+        out["earmark_not_performed"] = skipped
     return out
 
 
