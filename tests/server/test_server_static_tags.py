@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from conftest import LiveServer
 
 from earmark.tagging import load_tags
 
 
 def test_custom_tags_with_the_static_engine(
-    launch: object, jfk_flac: Path, static_cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+    launch: object, jfk_flac: Path, static_cache_dir: Path
 ) -> None:
-    live: LiveServer = launch()  # type: ignore[operator]
-    # the static table is read from the cache folder when the job first tags: a small one
-    monkeypatch.setenv("EARMARK_CACHE_DIR", str(static_cache_dir))
+    # the static table is read from the server's cache folder (its settings, not the
+    # environment) when the job first tags: a small one
+    live: LiveServer = launch(asr={"cache_dir": static_cache_dir})  # type: ignore[operator]
     with live.client() as c:
         upload_url = c.post("/v2/upload", content=jfk_flac.read_bytes()).json()["upload_url"]
         created = c.post(
