@@ -46,12 +46,18 @@ class AudioData:
 
 @dataclass(frozen=True)
 class Word:
-    """One recognised word. ``text`` keeps Whisper's leading space stripped."""
+    """One recognised word. ``text`` keeps Whisper's leading space stripped.
+
+    ``speaker`` ("A", "B"...) is set by speaker labelling, ``channel`` ("1", "2"...) by
+    multichannel transcription; both are ``None`` otherwise.
+    """
 
     text: str
     start_ms: int
     end_ms: int
     confidence: float
+    speaker: str | None = None
+    channel: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,10 @@ class Segment:
     text: str
     words: tuple[Word, ...] = ()
     confidence: float = 0.0
+    speaker: str | None = None
+    channel: str | None = None
+    language: str | None = None
+    """The language of this segment when it differs by segment (code-switching), else None."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,8 @@ class Transcript:
     duration_ms: int
     model: str = ""
     source: str = ""
+    channels: int = 1
+    """Audio channels of the source as transcribed (``multichannel``: each on its own)."""
 
     @property
     def words(self) -> tuple[Word, ...]:

@@ -29,6 +29,7 @@ def dump_result(result: JobResult) -> str:
             "duration_ms": t.duration_ms,
             "model": t.model,
             "source": t.source,
+            "channels": t.channels,
             "segments": [_dump_segment(s) for s in t.segments],
         },
         "custom_tags": _dump_outcome(result.custom_tags),
@@ -49,6 +50,7 @@ def load_result(raw: str) -> JobResult:
         duration_ms=int(t["duration_ms"]),
         model=t.get("model", ""),
         source=t.get("source", ""),
+        channels=int(t.get("channels", 1)),
     )
     return JobResult(
         transcript=transcript,
@@ -65,9 +67,28 @@ def _dump_segment(s: Segment) -> dict[str, Any]:
         "end": s.end_ms,
         "text": s.text,
         "confidence": s.confidence,
-        # words as compact rows: [text, start, end, confidence]
-        "words": [[w.text, w.start_ms, w.end_ms, w.confidence] for w in s.words],
+        # words as compact rows: [text, start, end, confidence(, speaker, channel)]
+        "words": [_dump_word(w) for w in s.words],
+        **{
+            k: v
+            for k, v in (("speaker", s.speaker), ("channel", s.channel), ("language", s.language))
+            if v is not None
+        },
     }
+
+
+def _dump_word(w: Word) -> list[Any]:
+    row: list[Any] = [w.text, w.start_ms, w.end_ms, w.confidence]
+    if w.speaker is not None or w.channel is not None:
+        row += [w.speaker, w.channel]
+    return row
+
+
+def _load_word(row: list[Any]) -> Word:
+    word = Word(str(row[0]), int(row[1]), int(row[2]), float(row[3]))
+    if len(row) > 4:
+        return Word(word.text, word.start_ms, word.end_ms, word.confidence, row[4], row[5])
+    return word
 
 
 def _load_segment(d: dict[str, Any]) -> Segment:
@@ -76,8 +97,11 @@ def _load_segment(d: dict[str, Any]) -> Segment:
         start_ms=int(d["start"]),
         end_ms=int(d["end"]),
         text=d["text"],
-        words=tuple(Word(str(w[0]), int(w[1]), int(w[2]), float(w[3])) for w in d["words"]),
+        words=tuple(_load_word(w) for w in d["words"]),
         confidence=float(d.get("confidence", 0.0)),
+        speaker=d.get("speaker"),
+        channel=d.get("channel"),
+        language=d.get("language"),
     )
 
 

@@ -1,0 +1,65 @@
+"""Conversations: who said what, as turns (utterances) derived from labelled words.
+
+Speaker labelling (:mod:`earmark.diarize`) sets ``Word.speaker``; multichannel
+transcription sets ``Word.channel``. :func:`utterances` groups the words, in time order,
+into turns: a new turn starts where the speaker (or the channel) changes. Turns are a view
+of the words, never stored apart, so they always agree with them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from earmark.types import Transcript, Word
+
+__all__ = ["Utterance", "utterances"]
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """One uninterrupted turn of one speaker (or channel)."""
+
+    speaker: str | None
+    channel: str | None
+    start_ms: int
+    end_ms: int
+    text: str
+    words: tuple[Word, ...]
+
+    @property
+    def confidence(self) -> float:
+        return sum(w.confidence for w in self.words) / len(self.words) if self.words else 0.0
+
+
+def utterances(transcript: Transcript) -> tuple[Utterance, ...]:
+    """The turns of ``transcript``; empty when no word carries a speaker or a channel."""
+    words = [w for w in transcript.words if w.speaker is not None or w.channel is not None]
+    if not words:
+        return ()
+    ordered = sorted(words, key=lambda w: (w.start_ms, w.channel or "", w.end_ms))
+    return tuple(_turns(ordered))
+
+
+def _turns(words: Iterable[Word]) -> list[Utterance]:
+    out: list[Utterance] = []
+    current: list[Word] = []
+    for word in words:
+        if current and (word.speaker, word.channel) != (current[0].speaker, current[0].channel):
+            out.append(_utterance(current))
+            current = []
+        current.append(word)
+    if current:
+        out.append(_utterance(current))
+    return out
+
+
+def _utterance(words: list[Word]) -> Utterance:
+    return Utterance(
+        speaker=words[0].speaker,
+        channel=words[0].channel,
+        start_ms=words[0].start_ms,
+        end_ms=max(w.end_ms for w in words),
+        text=" ".join(w.text for w in words),
+        words=tuple(words),
+    )
