@@ -24,6 +24,7 @@ alternative, a hard item with no alternative, unbalanced tune/test splits per go
 tag (|tune - test| > 1 + n // 10) or over hard items.
 Stdlib only.
 """
+
 from __future__ import annotations
 
 import collections
@@ -36,25 +37,92 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 PRESETS = HERE.parent.parent / "src" / "earmark" / "data" / "presets.json"
 FALLBACK = {
-    "media": ["Sports", "Politics", "Entertainment", "Technology", "Health", "Business",
-              "Science", "Education", "Travel", "Lifestyle", "Environment", "Finance",
-              "World News", "Crime", "Culture"],
-    "support": ["Account Issues", "Technical Support", "Billing and Payments",
-                "Product Inquiry", "Service Disruption"],
+    "media": [
+        "Sports",
+        "Politics",
+        "Entertainment",
+        "Technology",
+        "Health",
+        "Business",
+        "Science",
+        "Education",
+        "Travel",
+        "Lifestyle",
+        "Environment",
+        "Finance",
+        "World News",
+        "Crime",
+        "Culture",
+    ],
+    "support": [
+        "Account Issues",
+        "Technical Support",
+        "Billing and Payments",
+        "Product Inquiry",
+        "Service Disruption",
+    ],
 }
-MEDIA_STYLES = ["podcast", "radio_news", "interview", "meeting", "lecture", "vlog",
-                "phone_in", "panel"]
-REQUIRED = {"id": str, "list": str, "style": str, "gold": (str, type(None)),
-            "also": list, "split": str, "text": str}
+MEDIA_STYLES = [
+    "podcast",
+    "radio_news",
+    "interview",
+    "meeting",
+    "lecture",
+    "vlog",
+    "phone_in",
+    "panel",
+]
+REQUIRED = {
+    "id": str,
+    "list": str,
+    "style": str,
+    "gold": (str, type(None)),
+    "also": list,
+    "split": str,
+    "text": str,
+}
 OPTIONAL = {"hard": bool, "language": str, "turns": list}
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
-BUCKETS = [(0, 39, "<40"), (40, 80, "40-80"), (81, 119, "81-119"), (120, 450, "120-450"),
-           (451, 699, "451-699"), (700, 1000, "700-1000"), (1001, 10**9, ">1000")]
+BUCKETS = [
+    (0, 39, "<40"),
+    (40, 80, "40-80"),
+    (81, 119, "81-119"),
+    (120, 450, "120-450"),
+    (451, 699, "451-699"),
+    (700, 1000, "700-1000"),
+    (1001, 10**9, ">1000"),
+]
 NONE = "(none fits)"
 # words of the tag descriptions too generic to count as "the text names the topic"
-GENERIC = set("news and updates on various information articles coverage discussion about of "
-              "related to topics focusing insights into reports international covering the a an "
-              "events issues".split())
+GENERIC = set(
+    [
+        "news",
+        "and",
+        "updates",
+        "on",
+        "various",
+        "information",
+        "articles",
+        "coverage",
+        "discussion",
+        "about",
+        "of",
+        "related",
+        "to",
+        "topics",
+        "focusing",
+        "insights",
+        "into",
+        "reports",
+        "international",
+        "covering",
+        "the",
+        "a",
+        "an",
+        "events",
+        "issues",
+    ]
+)
 
 
 def load_tags() -> dict[str, list[str]]:
@@ -76,7 +144,7 @@ def load_descriptions() -> dict[str, dict[str, str]]:
 def topic_words(tag: str, description: str) -> list[str]:
     """Stems of the tag name and the distinctive words of its description."""
     ws = [tag.lower()] + [w for w in re.findall(r"[a-z]+", description.lower()) if w not in GENERIC]
-    return [w if len(w) <= 5 or " " in w else w[:max(5, len(w) - 3)] for w in ws]
+    return [w if len(w) <= 5 or " " in w else w[: max(5, len(w) - 3)] for w in ws]
 
 
 def says_topic(text: str, stems: list[str]) -> bool:
@@ -98,8 +166,10 @@ def bucket(n: int) -> str:
 def table(rows: list[list], header: list[str]) -> str:
     cells = [header] + [[str(c) for c in r] for r in rows]
     w = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    out = ["| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(cells[0])) + " |",
-           "|" + "|".join("-" * (x + 2) for x in w) + "|"]
+    out = [
+        "| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(cells[0])) + " |",
+        "|" + "|".join("-" * (x + 2) for x in w) + "|",
+    ]
     for r in cells[1:]:
         out.append("| " + " | ".join(c.ljust(w[i]) for i, c in enumerate(r)) + " |")
     return "\n".join(out)
@@ -123,12 +193,15 @@ def check_file(path: Path, tags: dict, seen_ids: dict, errors: list, warnings: l
         bad = False
         for k, typ in REQUIRED.items():
             if k not in d:
-                errors.append(f"{where}: missing field {k!r}"); bad = True
+                errors.append(f"{where}: missing field {k!r}")
+                bad = True
             elif not isinstance(d[k], typ):
-                errors.append(f"{where}: field {k!r} has type {type(d[k]).__name__}"); bad = True
+                errors.append(f"{where}: field {k!r} has type {type(d[k]).__name__}")
+                bad = True
         for k, typ in OPTIONAL.items():
             if k in d and not isinstance(d[k], typ):
-                errors.append(f"{where}: optional field {k!r} has type {type(d[k]).__name__}"); bad = True
+                errors.append(f"{where}: optional field {k!r} has type {type(d[k]).__name__}")
+                bad = True
         for k in d:
             if k not in REQUIRED and k not in OPTIONAL:
                 warnings.append(f"{where}: unknown field {k!r}")
@@ -181,7 +254,9 @@ def balance(items: list[dict], label: str, errors: list) -> None:
     for g, c in by.items():
         n = c["tune"] + c["test"]
         if abs(c["tune"] - c["test"]) > 1 + n // 10:
-            errors.append(f"{label}: split unbalanced for {g!r}: tune {c['tune']} / test {c['test']}")
+            errors.append(
+                f"{label}: split unbalanced for {g!r}: tune {c['tune']} / test {c['test']}"
+            )
     hard = collections.Counter(d["split"] for d in items if d.get("hard"))
     n = hard["tune"] + hard["test"]
     if n and abs(hard["tune"] - hard["test"]) > 1 + n // 10:
@@ -194,8 +269,10 @@ def report(path: Path, items: list[dict], tags: dict) -> str:
     if not items:
         return out[0]
     lists = sorted({d["list"] for d in items})
-    styles = sorted({d["style"] for d in items},
-                    key=lambda s: (MEDIA_STYLES.index(s) if s in MEDIA_STYLES else 99, s))
+    styles = sorted(
+        {d["style"] for d in items},
+        key=lambda s: (MEDIA_STYLES.index(s) if s in MEDIA_STYLES else 99, s),
+    )
     langs = collections.Counter(d.get("language", "en") for d in items)
     for lst in lists:
         sub = [d for d in items if d["list"] == lst]
@@ -208,36 +285,55 @@ def report(path: Path, items: list[dict], tags: dict) -> str:
             sc = collections.Counter(d["style"] for d in gi)
             stems = [] if g is None else topic_words(g, descs.get(lst, {}).get(g, ""))
             name_hits = 0 if g is None else sum(1 for d in gi if says_topic(d["text"], stems))
-            rows.append([g if g is not None else NONE, len(gi),
-                         sum(d["split"] == "tune" for d in gi), sum(d["split"] == "test" for d in gi),
-                         sum(bool(d.get("hard")) for d in gi), len(sc),
-                         "-" if g is None else name_hits]
-                        + [sc.get(s, 0) for s in styles])
+            rows.append(
+                [
+                    g if g is not None else NONE,
+                    len(gi),
+                    sum(d["split"] == "tune" for d in gi),
+                    sum(d["split"] == "test" for d in gi),
+                    sum(bool(d.get("hard")) for d in gi),
+                    len(sc),
+                    "-" if g is None else name_hits,
+                ]
+                + [sc.get(s, 0) for s in styles]
+            )
         tot = [sum(r[i] for r in rows if isinstance(r[i], int)) for i in range(1, len(rows[0]))]
         tot[4] = len(styles)
-        rows.append(["**total**"] + tot)
+        rows.append(["**total**", *tot])
         out.append("")
-        out.append(f"list `{lst}` (columns: items, tune, test, hard, distinct styles, "
-                   f"text uses the tag's name or a distinctive word of its description, then items per style)")
+        out.append(
+            f"list `{lst}` (columns: items, tune, test, hard, distinct styles, "
+            f"text uses the tag's name or a distinctive word of its description, then items per style)"
+        )
         out.append("")
-        out.append(table(rows, ["gold", "n", "tune", "test", "hard", "styles", "names it"] + styles))
+        out.append(
+            table(rows, ["gold", "n", "tune", "test", "hard", "styles", "names it", *styles])
+        )
     wc = [words(d["text"]) for d in items]
     bc = collections.Counter(bucket(w) for w in wc)
     out.append("")
-    out.append(f"words per item: min {min(wc)}, median {int(statistics.median(wc))}, "
-               f"max {max(wc)}, total {sum(wc)}; by length: "
-               + ", ".join(f"{name}: {bc[name]}" for _, _, name in BUCKETS if bc[name]))
+    out.append(
+        f"words per item: min {min(wc)}, median {int(statistics.median(wc))}, "
+        f"max {max(wc)}, total {sum(wc)}; by length: "
+        + ", ".join(f"{name}: {bc[name]}" for _, _, name in BUCKETS if bc[name])
+    )
     hard = [d for d in items if d.get("hard")]
-    out.append(f"hard items: {len(hard)} (tune {sum(d['split'] == 'tune' for d in hard)}, "
-               f"test {sum(d['split'] == 'test' for d in hard)}); items with alternatives in also: "
-               f"{sum(bool(d['also']) for d in items)}; languages: "
-               + ", ".join(f"{k} {v}" for k, v in sorted(langs.items())))
+    out.append(
+        f"hard items: {len(hard)} (tune {sum(d['split'] == 'tune' for d in hard)}, "
+        f"test {sum(d['split'] == 'test' for d in hard)}); items with alternatives in also: "
+        f"{sum(bool(d['also']) for d in items)}; languages: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(langs.items()))
+    )
     return "\n".join(out)
 
 
 def main(argv: list[str]) -> int:
     tags = load_tags()
-    paths = [Path(a) if Path(a).exists() else HERE / a for a in argv] if argv else sorted(HERE.glob("*.jsonl"))
+    paths = (
+        [Path(a) if Path(a).exists() else HERE / a for a in argv]
+        if argv
+        else sorted(HERE.glob("*.jsonl"))
+    )
     if not paths:
         print("no *.jsonl files found", file=sys.stderr)
         return 1
@@ -254,7 +350,9 @@ def main(argv: list[str]) -> int:
         print("warning:", w, file=sys.stderr)
     for e in errors:
         print("ERROR:", e, file=sys.stderr)
-    print(f"\n{len(paths)} file(s), {len(seen)} ids, {len(errors)} error(s), {len(warnings)} warning(s)")
+    print(
+        f"\n{len(paths)} file(s), {len(seen)} ids, {len(errors)} error(s), {len(warnings)} warning(s)"
+    )
     return 1 if errors else 0
 
 
