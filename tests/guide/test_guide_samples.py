@@ -18,15 +18,14 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
+from polling import healthy, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -92,17 +91,19 @@ def earmark_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Earmark
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(url + "/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("earmark serve did not start:\n" + log.read_text(errors="replace"))
-        time.sleep(0.2)
+
+    def up() -> bool:
+        if healthy(url, timeout=2):
+            return True
+        if process.poll() is not None:
+            raise RuntimeError("earmark serve exited")
+        return False
+
+    try:
+        wait_until("earmark serve start", up, timeout=60, interval=0.2)
+    except (AssertionError, RuntimeError):
+        process.kill()
+        pytest.fail("earmark serve did not start:\n" + log.read_text(errors="replace"))
     try:
         yield Earmark(url, process, log)
     finally:

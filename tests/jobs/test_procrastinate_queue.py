@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from pg_helpers import drop_schema, new_schema, require_pg
+from polling import wait_until
 
 from earmark.jobs.procrastinate_queue import (
     TRANSCRIPTS_QUEUE,
@@ -106,16 +107,6 @@ def _new_job(store: PostgresStore) -> JobRecord:
     return store.create(job)
 
 
-def _wait(what: str, check: Callable[[], Any], timeout: float = 30.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def _runs(store: PostgresStore, job_id: str) -> list[dict[str, Any]]:
     with store.connection() as conn:
         rows = conn.execute(
@@ -165,11 +156,13 @@ def test_enqueue_runs_each_job_once(store: PostgresStore, queue: ProcrastinateQu
         for job in jobs:
             queue.enqueue(job.id)  # already deferred with the row: no second job
         for job in jobs:
-            _wait(f"{job.id} completed", lambda j=job: _status(store, j.id) == "completed")
+            wait_until(
+                f"{job.id} completed", lambda j=job: _status(store, j.id) == "completed", timeout=30
+            )
         assert sorted(calls) == sorted(j.id for j in jobs)
         queue.enqueue(jobs[0].id)  # a late duplicate delivery is harmless
-        _wait("the duplicate to be consumed", lambda: queue.pending() == 0)
-        _wait("the duplicate to run", lambda: len(calls) == 4)
+        wait_until("the duplicate to be consumed", lambda: queue.pending() == 0, timeout=30)
+        wait_until("the duplicate to run", lambda: len(calls) == 4, timeout=30)
     finally:
         worker.stop(timeout=10)
     for job in jobs:
@@ -188,7 +181,7 @@ def test_a_run_that_finds_its_job_processing_takes_it_over(
     assert store.claim(job.id) is not None
     worker.start(_handler(store, "fast"))
     try:
-        _wait("the job to complete", lambda: _status(store, job.id) == "completed")
+        wait_until("the job to complete", lambda: _status(store, job.id) == "completed", timeout=30)
     finally:
         worker.stop(timeout=10)
     done = store.get(job.id)
@@ -211,17 +204,17 @@ def test_stop_hands_back_a_job_still_running(
     worker.start(slow)
     job = _new_job(store)
     try:
-        _wait("the claim", lambda: _status(store, job.id) == "processing")
+        wait_until("the claim", lambda: _status(store, job.id) == "processing", timeout=30)
         worker.stop(timeout=0.2)
         assert _status(store, job.id) == "queued"  # at once, for the next worker
     finally:
         release.set()
-    _wait("the old run to end", lambda: not worker._running)
+    wait_until("the old run to end", lambda: not worker._running, timeout=30)
     assert _status(store, job.id) == "queued"  # its late finish stored nothing
     rescuer = ProcrastinateQueue(store, ProcrastinateOptions(stalled_after_s=STALLED_AFTER_S))
     rescuer.start(_handler(store, "fast"))
     try:
-        _wait("the job to complete", lambda: _status(store, job.id) == "completed")
+        wait_until("the job to complete", lambda: _status(store, job.id) == "completed", timeout=30)
     finally:
         rescuer.stop(timeout=10)
 
@@ -232,11 +225,11 @@ def test_worker_recovers_from_database_errors(
     worker = ProcrastinateQueue(store, ProcrastinateOptions(stalled_after_s=STALLED_AFTER_S))
     worker.start(_handler(store, "fast"))
     try:
-        _wait("the worker to register", lambda: _live_workers(store) >= 2)
+        wait_until("the worker to register", lambda: _live_workers(store) >= 2, timeout=30)
         with store.connection() as conn:  # its registration vanishes: its next fetch fails
             conn.execute("DELETE FROM procrastinate_workers")
         job = _new_job(store)
-        _wait("the job to complete", lambda: _status(store, job.id) == "completed")
+        wait_until("the job to complete", lambda: _status(store, job.id) == "completed", timeout=30)
     finally:
         worker.stop(timeout=10)
     assert _runs(store, job.id) == [{"pid": os.getpid(), "stored": True}]
@@ -249,14 +242,16 @@ def test_killed_worker_job_is_retried_and_stored_once(
     rescuer: subprocess.Popen[bytes] | None = None
     try:
         job = _new_job(store)
-        _wait("worker A to claim the job", lambda: _status(store, job.id) == "processing")
+        wait_until(
+            "worker A to claim the job", lambda: _status(store, job.id) == "processing", timeout=30
+        )
         before = _live_workers(store)
         rescuer = _spawn(pg, "fast", tmp_path / "b.log")
-        _wait("worker B to be ready", lambda: _live_workers(store) > before)
+        wait_until("worker B to be ready", lambda: _live_workers(store) > before, timeout=30)
         hanging.send_signal(signal.SIGKILL)
         hanging.wait(10)
         killed_at = time.monotonic()
-        _wait("the job to complete", lambda: _status(store, job.id) == "completed", 60)
+        wait_until("the job to complete", lambda: _status(store, job.id) == "completed", timeout=60)
         recovery = time.monotonic() - killed_at
     finally:
         for proc in (hanging, rescuer):
@@ -278,7 +273,9 @@ def test_sigterm_finishes_the_running_job(
     proc = _spawn(pg, "slow", tmp_path / "slow.log")
     try:
         job = _new_job(store)
-        _wait("the slow worker to claim", lambda: _status(store, job.id) == "processing")
+        wait_until(
+            "the slow worker to claim", lambda: _status(store, job.id) == "processing", timeout=30
+        )
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0, (tmp_path / "slow.log").read_text()
     finally:
@@ -303,13 +300,15 @@ def test_sigterm_past_the_grace_period_hands_the_job_back(
     rescuer: subprocess.Popen[bytes] | None = None
     try:
         job = _new_job(store)
-        _wait("the stuck worker to claim", lambda: _status(store, job.id) == "processing")
+        wait_until(
+            "the stuck worker to claim", lambda: _status(store, job.id) == "processing", timeout=30
+        )
         stuck.send_signal(signal.SIGTERM)
         assert stuck.wait(30) == 1, (tmp_path / "stuck.log").read_text()
         # handed back before exiting: queued again at once, no stall window to wait for
         assert _status(store, job.id) == "queued"
         rescuer = _spawn(pg, "fast", tmp_path / "rescuer.log")
-        _wait("the job to complete", lambda: _status(store, job.id) == "completed")
+        wait_until("the job to complete", lambda: _status(store, job.id) == "completed", timeout=30)
     finally:
         for proc in (stuck, rescuer):
             if proc is not None and proc.poll() is None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from polling import wait_transcript, wait_until
 
 from earmark.config import ASRSettings, LLMSettings, ServerSettings, Settings
 from earmark.server.app import create_app
@@ -72,17 +72,8 @@ class LiveServer:
 
     def wait(self, transcript_id: str, key: str = KEY, timeout: float = 120.0) -> dict[str, Any]:
         """Poll GET until the transcript is completed or error (deadline, no fixed sleeps)."""
-        deadline = time.monotonic() + timeout
         with self.client(key) as c:
-            while True:
-                body: dict[str, Any] = c.get(f"/v2/transcript/{transcript_id}").json()
-                if body.get("status") in ("completed", "error"):
-                    return body
-                if time.monotonic() > deadline:
-                    raise AssertionError(
-                        f"transcript {transcript_id} stuck in {body.get('status')}"
-                    )
-                time.sleep(0.05)
+            return wait_transcript(c, transcript_id, timeout)
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -101,11 +92,15 @@ def start_server(settings: Settings) -> LiveServer:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
+
+    def started() -> bool:
+        if server.started:
+            return True
+        if not thread.is_alive():
             raise RuntimeError("earmark test server did not start")
-        time.sleep(0.02)
+        return False
+
+    wait_until("earmark test server start", started, timeout=30, interval=0.02)
     return LiveServer(f"http://127.0.0.1:{port}", services, server, thread)
 
 

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import KEY, LocalHTTP
+from polling import healthy, wait_until
 
 
 def _free_port() -> int:
@@ -69,19 +69,21 @@ class Serve:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(
-                    f"earmark serve did not start: {(data_dir / 'serve.log').read_text()}"
-                )
-            time.sleep(0.05)
+
+        def up() -> bool:
+            if healthy(self.url):
+                return True
+            if self.proc.poll() is not None:
+                raise RuntimeError("earmark serve exited")
+            return False
+
+        try:
+            wait_until("earmark serve start", up, timeout=60)
+        except (AssertionError, RuntimeError) as err:
+            self.stop()
+            raise RuntimeError(
+                f"earmark serve did not start: {(data_dir / 'serve.log').read_text()}"
+            ) from err
 
     def client(self) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers={"authorization": KEY}, timeout=30)
@@ -138,13 +140,15 @@ def test_sigkill_then_restart_completes_every_job_once(
                 assert r.status_code == 200
                 ids.append(r.json()["id"])
             # wait until job 1 is done and its webhook recorded, job 2 is stuck downloading
-            deadline = time.monotonic() + 60
-            while True:
-                states = _statuses(c, ids)
-                if states[0]["webhook_status_code"] == 200 and states[1]["status"] == "processing":
-                    break
-                assert time.monotonic() < deadline, f"unexpected states: {states}"
-                time.sleep(0.02)
+            states = wait_until(
+                "job 1 done with its webhook, job 2 downloading",
+                lambda: _statuses(c, ids),
+                timeout=60,
+                interval=0.02,
+                until=lambda s: (
+                    s[0]["webhook_status_code"] == 200 and s[1]["status"] == "processing"
+                ),
+            )
         first.kill()
     finally:
         first.stop()
@@ -154,13 +158,14 @@ def test_sigkill_then_restart_completes_every_job_once(
     second = Serve(data_dir, port)
     try:
         with second.client() as c:
-            deadline = time.monotonic() + 120
-            while True:
-                states = _statuses(c, ids)
-                if all(s["status"] == "completed" and s["webhook_status_code"] for s in states):
-                    break
-                assert time.monotonic() < deadline, f"jobs did not finish after restart: {states}"
-                time.sleep(0.05)
+            states = wait_until(
+                "every job completed with its webhook after the restart",
+                lambda: _statuses(c, ids),
+                timeout=120,
+                until=lambda states: all(
+                    s["status"] == "completed" and s["webhook_status_code"] for s in states
+                ),
+            )
     finally:
         second.stop()
     for s in states:

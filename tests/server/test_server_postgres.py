@@ -12,7 +12,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import httpx
 import pytest
 from conftest import KEY, MODEL_MAP, LocalHTTP
 from pg_helpers import drop_schema, new_schema, require_pg
+from polling import healthy, wait_transcript, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -112,18 +112,14 @@ def cluster(
 
 
 def _wait_healthy(server: str, procs: list[Proc]) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{server}/health", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+    def up() -> bool:
+        if healthy(server):
+            return True
         for proc in procs:
             proc.check_alive()
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{server} did not start")
-        time.sleep(0.05)
+        return False
+
+    wait_until(f"{server} start", up, timeout=60)
 
 
 def _norm(text: str) -> str:
@@ -156,13 +152,12 @@ def test_sdk_transcribes_through_a_separate_worker(
     assert not [p for p in cluster["root"].glob("server-*/uploads/*") if p.is_file()]
     # the webhook goes out once, from the worker, through the queue
     with httpx.Client(base_url=server_a, headers={"authorization": KEY}) as c:
-        deadline = time.monotonic() + 30
-        body: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            body = c.get(f"/v2/transcript/{transcript.id}").json()
-            if body.get("webhook_status_code") is not None:
-                break
-            time.sleep(0.05)
+        body: dict[str, Any] = wait_until(
+            f"webhook status of {transcript.id}",
+            lambda: c.get(f"/v2/transcript/{transcript.id}").json(),
+            timeout=30,
+            until=lambda b: b.get("webhook_status_code") is not None,
+        )
     assert body["webhook_status_code"] == 200
     posts = [p for p in local_http.posts("/hook") if p["transcript_id"] == transcript.id]
     assert posts == [{"transcript_id": transcript.id, "status": "completed"}]
@@ -179,13 +174,7 @@ def test_upload_on_one_server_create_on_another(cluster: dict[str, Any], jfk_fla
         created = b.post("/v2/transcript", json={"audio_url": upload_url, "punctuate": False})
         assert created.status_code == 200, created.text
         transcript_id = created.json()["id"]
-        deadline = time.monotonic() + 60
-        while True:
-            body = b.get(f"/v2/transcript/{transcript_id}").json()
-            if body["status"] in ("completed", "error") or time.monotonic() > deadline:
-                break
-            cluster["worker"].check_alive()
-            time.sleep(0.05)
+        body = wait_transcript(b, transcript_id, timeout=60, alive=cluster["worker"].check_alive)
         assert body["status"] == "completed", body
         assert JFK_WORDS in body["text"].lower() and "," not in body["text"]
         # both servers see the same database: A lists what B created

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from conftest import KEY, LiveServer
+from polling import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -31,13 +31,18 @@ def upload_url(server: LiveServer, jfk_flac: Path) -> str:
 def _poll(base_url: str, transcript_id: str, headers: dict[str, str]) -> dict[str, Any]:
     """The docs' loop, with a deadline instead of ``while True``."""
     polling_endpoint = base_url + "/v2/transcript/" + transcript_id
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+
+    def get() -> dict[str, Any]:
         result: dict[str, Any] = requests.get(polling_endpoint, headers=headers, timeout=30).json()
-        if result["status"] in ("completed", "error"):
-            return result
-        time.sleep(0.1)
-    raise AssertionError("transcript did not finish")
+        return result
+
+    return wait_until(
+        f"transcript {transcript_id}",
+        get,
+        timeout=120,
+        interval=0.1,
+        until=lambda result: result["status"] in ("completed", "error"),
+    )
 
 
 def test_docs_flow(server: LiveServer, upload_url: str) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import httpx
 import pytest
 from conftest import LiveServer, LocalHTTP, make_settings, start_server
 from pg_helpers import drop_schema, new_schema, require_pg
+from polling import wait_until
 
 from earmark.storage.postgres import PostgresStore
 
@@ -101,15 +102,6 @@ def _gone(live: LiveServer, upload_id: str) -> bool:
     return not [p for p in data_dir.rglob(f"{upload_id}*") if p.is_file()]
 
 
-def _until(check: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def _create(c: httpx.Client, audio_url: str) -> str:
     r = c.post("/v2/transcript", json={"audio_url": audio_url, "speech_model": "universal-2"})
     assert r.status_code == 200, r.text
@@ -128,7 +120,11 @@ def test_deleting_one_transcript_keeps_the_upload_for_another(
         assert server.wait(first)["status"] == "completed"
         # the one worker waits on the gate; the re-run on the same upload queues behind it
         blocker = _create(c, gate_url)
-        assert _until(lambda: c.get(f"/v2/transcript/{blocker}").json()["status"] != "queued")
+        wait_until(
+            "the gate job to leave the queue",
+            lambda: c.get(f"/v2/transcript/{blocker}").json()["status"] != "queued",
+            timeout=30,
+        )
         second = _create(c, upload_url)
         assert c.get(f"/v2/transcript/{second}").json()["status"] == "queued"
         r = c.delete(f"/v2/transcript/{first}")
@@ -145,7 +141,7 @@ def test_deleting_one_transcript_keeps_the_upload_for_another(
         assert _kept(server, upload_id)
         assert c.delete(f"/v2/transcript/{second}").status_code == 200
         # the last user is gone: so is the upload, at once (PostgreSQL: chunks and cache)
-        assert _until(lambda: _gone(server, upload_id), timeout=10)
+        wait_until("the upload to be removed", lambda: _gone(server, upload_id), timeout=10)
         # and a new transcript on it fails clearly instead of transcribing nothing
         third = server.wait(_create(c, upload_url))
         assert third["status"] == "error" and "no such upload" in third["error"]
@@ -160,7 +156,7 @@ def test_unused_uploads_are_swept_after_the_ttl(server: LiveServer, jfk_flac: Pa
         unused_id, used_id = _upload_id(unused_url), _upload_id(used_url)
         assert _kept(server, unused_id)
         # swept within the TTL (3.6 s) plus one sweep interval (1.8 s)
-        assert _until(lambda: _gone(server, unused_id), timeout=30)
+        wait_until("the unused upload to be swept", lambda: _gone(server, unused_id), timeout=30)
         # the used one is older still, and was looked at by that sweep: kept
         assert _kept(server, used_id)
         body = server.wait(used)
@@ -168,4 +164,4 @@ def test_unused_uploads_are_swept_after_the_ttl(server: LiveServer, jfk_flac: Pa
         time.sleep(TTL_HOURS * 3600)  # another sweep: a completed transcript keeps it
         assert _kept(server, used_id)
         assert c.delete(f"/v2/transcript/{used}").status_code == 200
-        assert _until(lambda: _gone(server, used_id), timeout=10)
+        wait_until("the upload to be removed", lambda: _gone(server, used_id), timeout=10)

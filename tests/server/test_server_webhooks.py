@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from conftest import LiveServer, LocalHTTP
+from polling import wait_until
 
 from earmark.storage import JobRecord
 
@@ -43,13 +44,14 @@ def _scripted(answers: list[int], delay_first_s: float = 0.0) -> Any:
 
 def _settled(server: LiveServer, transcript_id: str, timeout: float = 60.0) -> JobRecord:
     """Wait until the webhook is delivered or has failed for good."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def settled() -> JobRecord | None:
         job = server.services.store.get(transcript_id)
         if job is not None and job.webhook_state in ("delivered", "failed"):
             return job
-        time.sleep(0.02)
-    raise AssertionError(f"webhook of {transcript_id} never settled")
+        return None
+
+    return wait_until(f"webhook of {transcript_id}", settled, timeout, interval=0.02)
 
 
 def _create(server: LiveServer, body: dict[str, object]) -> str:
