@@ -33,12 +33,23 @@ class Utterance:
 
 
 def utterances(transcript: Transcript) -> tuple[Utterance, ...]:
-    """The turns of ``transcript``; empty when no word carries a speaker or a channel."""
+    """The turns of ``transcript``; empty when no word carries a speaker or a channel.
+
+    With speaker labels, a turn is a run of words of one speaker in time order. With
+    channels only (each channel transcribed on its own, so two people may talk at once), a
+    turn is a run of one channel's segments that no other channel's segment starts inside.
+    """
     words = [w for w in transcript.words if w.speaker is not None or w.channel is not None]
     if not words:
         return ()
-    ordered = sorted(words, key=lambda w: (w.start_ms, w.channel or "", w.end_ms))
-    return tuple(_turns(ordered))
+    if any(w.speaker is not None for w in words):
+        ordered = sorted(words, key=lambda w: (w.start_ms, w.channel or "", w.end_ms))
+        return tuple(_turns(ordered))
+    segments = sorted(
+        (s for s in transcript.segments if s.words),
+        key=lambda s: (s.start_ms, s.channel or "", s.end_ms),
+    )
+    return tuple(_turns(w for s in segments for w in s.words))
 
 
 def _turns(words: Iterable[Word]) -> list[Utterance]:

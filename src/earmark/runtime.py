@@ -101,6 +101,8 @@ class Runtime:
         from earmark.audio.decode import decode_audio
 
         opts = options or self.asr_options()
+        if opts.multichannel and not isinstance(source, AudioData):
+            return self._multichannel(source, opts, on_progress, workers)
         if isinstance(source, AudioData):
             audio = source
         else:
@@ -119,3 +121,38 @@ class Runtime:
         transcript = engine.transcribe(audio, opts, on_segment=_segment_done)
         report(total_ms, total_ms)
         return transcript
+
+    def _multichannel(
+        self,
+        source: str | Path | bytes,
+        opts: ASROptions,
+        on_progress: Callable[[int, int], None] | None,
+        workers: int,
+    ) -> Transcript:
+        """Each channel transcribed on its own, merged in time order (see :mod:`channels`)."""
+        from earmark.asr.channels import distinct_channels, merge_channels
+        from earmark.audio.decode import count_channels, decode_audio
+
+        count = count_channels(source)
+        tracks = [
+            decode_audio(source, start_ms=opts.start_ms, end_ms=opts.end_ms, channel=c)
+            for c in range(count)
+        ]
+        distinct = distinct_channels(tracks)
+        total = sum(tracks[i].duration_ms for i in distinct)
+        done = 0
+        parts = []
+        for i in distinct:
+
+            def progress(part_ms: int, _total: int, before: int = done) -> None:
+                if on_progress is not None:
+                    on_progress(before + part_ms, total)
+
+            parts.append(
+                (
+                    str(i + 1),
+                    self.transcribe(tracks[i], opts, on_progress=progress, workers=workers),
+                )
+            )
+            done += tracks[i].duration_ms
+        return merge_channels(parts, count)

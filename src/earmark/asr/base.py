@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from earmark.types import AudioData, Segment, Transcript
 
-__all__ = ["ASREngine", "ASROptions", "TranscriptionInfo", "collect"]
+__all__ = ["ASREngine", "ASROptions", "TranscriptionInfo", "collect", "main_language"]
 
 Device = Literal["auto", "cpu", "cuda"]
 
@@ -31,6 +31,15 @@ class ASROptions:
     word_timestamps: compute per-word times and confidences.
     start_ms / end_ms: transcribe only this stretch of the audio (times stay absolute).
     initial_prompt: text that primes the decoder (names, jargon).
+    temperature: 0 decodes greedily / by beam with no sampling fallback, so the same audio
+        always gives the same text; higher values let Whisper resample hard windows.
+    multilingual: detect the language of every 30-s window, so a recording that switches
+        language keeps each one; every segment carries its language.
+    condition_on_previous_text: feed the previous window's text to the next; ``None`` = on,
+        except with ``multilingual`` (text in one language primes the next window to stay in
+        it, and a window in another language can then be decoded as silence).
+    multichannel: transcribe each audio channel on its own (words carry ``channel``);
+        identical channels (mono stored as stereo) are transcribed once.
     """
 
     model: str = "base"
@@ -44,6 +53,10 @@ class ASROptions:
     start_ms: int | None = None
     end_ms: int | None = None
     initial_prompt: str | None = None
+    temperature: float = 0.0
+    multilingual: bool = False
+    condition_on_previous_text: bool | None = None
+    multichannel: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,9 +105,19 @@ def collect(
     return Transcript(
         text=text,
         segments=tuple(done),
-        language=info.language,
+        language=main_language(done) or info.language,
         language_probability=info.language_probability,
         duration_ms=info.duration_ms,
         model=info.model,
         source=source,
     )
+
+
+def main_language(segments: Sequence[Segment]) -> str | None:
+    """The language spoken longest, when segments carry their own (multilingual mode)."""
+    spoken: dict[str, int] = {}
+    for seg in segments:
+        if seg.language:
+            spoken[seg.language] = spoken.get(seg.language, 0) + max(1, seg.end_ms - seg.start_ms)
+    return max(spoken, key=lambda k: spoken[k]) if spoken else None
+

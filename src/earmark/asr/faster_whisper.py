@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from earmark.asr.base import ASREngine, ASROptions, Device, TranscriptionInfo
+from earmark.asr.loops import collapse_loops, normalize_for_loops
 from earmark.asr.models import EMBEDDED_MODELS, canonical_name, resolve_model
 from earmark.errors import EmptyMediaError, InputError, ModelError
 from earmark.types import SAMPLE_RATE, AudioData, Segment, Word
@@ -111,6 +113,8 @@ class FasterWhisperEngine(ASREngine):
         self._model = _load(self.model_path, self, max(1, options.workers))
         self.load_seconds = time.perf_counter() - started
         self.multilingual = bool(self._model.model.is_multilingual)
+        self._tap = _LanguageTap(self._model.model)
+        self._model.model = self._tap
 
     def __repr__(self) -> str:
         return (
@@ -130,6 +134,8 @@ class FasterWhisperEngine(ASREngine):
             raise InputError(f"beam_size must be >= 1, got {options.beam_size}")
         samples, offset_ms = _slice(audio, options.start_ms, options.end_ms)
         language = self._language(options.language)
+        multilingual = options.multilingual and language is None and self.multilingual
+        condition = options.condition_on_previous_text
         segments, info = self._model.transcribe(
             samples,
             language=language,
@@ -137,7 +143,11 @@ class FasterWhisperEngine(ASREngine):
             word_timestamps=options.word_timestamps,
             vad_filter=options.vad,
             initial_prompt=options.initial_prompt or None,
+            temperature=options.temperature,
+            multilingual=multilingual,
+            condition_on_previous_text=(not multilingual) if condition is None else condition,
         )
+        window_language = self._tap.last if multilingual else None
         end_ms = offset_ms + round(samples.shape[0] * _MS_PER_SAMPLE)
         result = TranscriptionInfo(
             language=str(info.language),
@@ -145,7 +155,7 @@ class FasterWhisperEngine(ASREngine):
             duration_ms=audio.offset_ms + audio.duration_ms,
             model=self.name,
         )
-        return result, convert_segments(segments, offset_ms, end_ms)
+        return result, convert_segments(segments, offset_ms, end_ms, window_language)
 
     def _language(self, language: str | None) -> str | None:
         if language is None or language.strip().lower() in ("", "auto"):
@@ -241,25 +251,68 @@ def _slice(
     return samples[lo:hi], audio.offset_ms + lo // _SAMPLES_PER_MS
 
 
-def convert_segments(segments: Iterable[Any], offset_ms: int, end_ms: int) -> Iterator[Segment]:
+class _LanguageTap:
+    """Wraps the CTranslate2 Whisper model to note, per thread, the language each window's
+    detection found (faster-whisper's ``multilingual`` mode detects it before decoding each
+    window, but does not put it on the segments it yields). Everything else passes through.
+    """
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self._local = threading.local()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def detect_language(self, *args: Any, **kwargs: Any) -> Any:
+        results = self._model.detect_language(*args, **kwargs)
+        self._local.language = str(results[0][0][0])[2:-2]  # "<|de|>" -> "de"
+        return results
+
+    def last(self) -> str | None:
+        """The language of the window whose segments are being decoded in this thread."""
+        value: str | None = getattr(self._local, "language", None)
+        return value
+
+
+def convert_segments(
+    segments: Iterable[Any],
+    offset_ms: int,
+    end_ms: int,
+    language_of: Callable[[], str | None] | None = None,
+) -> Iterator[Segment]:
     """faster-whisper segments -> earmark :class:`Segment` objects, lazily.
 
     Times become integer ms, shifted by ``offset_ms`` and kept within
     ``[offset_ms, end_ms]``; word starts never go backwards. Word confidence is Whisper's
     probability; a segment's confidence is the mean of its words', or ``exp(avg_logprob)``
-    without words. Segments with no text are dropped; ids count from 0.
+    without words. Segments with no text are dropped; ids count from 0. Repetition loops
+    (the same words again and again, a known Whisper failure) are cut to two repeats
+    (:func:`earmark.asr.loops.collapse_loops`), and a segment that only repeats the one
+    before it is dropped. ``language_of`` gives each segment's language (multilingual mode).
     """
     index = 0
     last = offset_ms
+    previous = ""
     for seg in segments:
         text = seg.text.strip()
-        if not text:
+        if not text or normalize_for_loops(text) == previous:
             continue
+        previous = normalize_for_loops(text)
         start = min(max(offset_ms + round(seg.start * 1000), last), end_ms)
         end = min(max(offset_ms + round(seg.end * 1000), start), end_ms)
         words: tuple[Word, ...] = ()
         if seg.words:
             words = _convert_words(seg.words, offset_ms, end_ms, start)
+            kept = collapse_loops([w.text for w in words])
+            if len(kept) < len(words):
+                words = tuple(words[i] for i in kept)
+                text = " ".join(w.text for w in words)
+        else:
+            tokens = text.split()
+            kept = collapse_loops(tokens)
+            if len(kept) < len(tokens):
+                text = " ".join(tokens[i] for i in kept)
         if words:
             confidence = sum(w.confidence for w in words) / len(words)
             end = max(end, words[-1].end_ms)
@@ -268,7 +321,13 @@ def convert_segments(segments: Iterable[Any], offset_ms: int, end_ms: int) -> It
             confidence = math.exp(seg.avg_logprob) if seg.avg_logprob is not None else 0.0
             last = start
         yield Segment(
-            id=index, start_ms=start, end_ms=end, text=text, words=words, confidence=confidence
+            id=index,
+            start_ms=start,
+            end_ms=end,
+            text=text,
+            words=words,
+            confidence=confidence,
+            language=language_of() if language_of is not None else None,
         )
         index += 1
 

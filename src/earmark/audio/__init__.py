@@ -1,5 +1,5 @@
 """Audio in: decode any audio or video file to mono 16 kHz float32 samples."""
 
-from earmark.audio.decode import decode_audio, probe_duration_ms
+from earmark.audio.decode import count_channels, decode_audio, probe_duration_ms
 
-__all__ = ["decode_audio", "probe_duration_ms"]
+__all__ = ["count_channels", "decode_audio", "probe_duration_ms"]

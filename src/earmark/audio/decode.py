@@ -39,7 +39,7 @@ from earmark.errors import (
 )
 from earmark.types import SAMPLE_RATE, AudioData
 
-__all__ = ["decode_audio", "probe_duration_ms"]
+__all__ = ["count_channels", "decode_audio", "probe_duration_ms"]
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +69,30 @@ class _Window:
 
 
 def decode_audio(
-    source: Source, *, start_ms: int | None = None, end_ms: int | None = None
+    source: Source,
+    *,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    channel: int | None = None,
 ) -> AudioData:
     """Decode ``source`` (a path, or the file's bytes) to mono 16 kHz float32 samples.
 
     ``start_ms``/``end_ms`` keep only that stretch; the result's ``offset_ms`` says where its
-    first sample sits in the source. Raises :class:`earmark.errors.MediaError` subclasses
-    (see the module docstring) and :class:`earmark.errors.InputError` for a bad range.
+    first sample sits in the source. ``channel`` (0-based) keeps that one channel instead of
+    the down-mix (see :func:`count_channels`). Raises :class:`earmark.errors.MediaError`
+    subclasses (see the module docstring) and :class:`earmark.errors.InputError` for a bad
+    range or channel.
     """
     window = _window(start_ms, end_ms)
     name = _describe(source)
     with _open(source, name) as container:
         stream = _audio_stream(container, name)
-        samples, stats = _decode_stream(container, stream, window)
+        if channel is not None and not 0 <= channel < stream.codec_context.channels:
+            raise InputError(
+                f"{name}: has {stream.codec_context.channels} audio channel(s), "
+                f"no channel {channel + 1}"
+            )
+        samples, stats = _decode_stream(container, stream, window, channel)
     if samples.size == 0:
         raise _nothing_decoded(name, stats, start_ms, end_ms)
     if stats.damage:
@@ -92,6 +103,13 @@ def decode_audio(
             stats.damage,
         )
     return AudioData(samples=samples, source=name, offset_ms=start_ms or 0)
+
+
+def count_channels(source: Source) -> int:
+    """How many channels the first audio track has (raises like :func:`decode_audio`)."""
+    name = _describe(source)
+    with _open(source, name) as container:
+        return int(_audio_stream(container, name).codec_context.channels or 1)
 
 
 def probe_duration_ms(source: str | Path) -> int | None:
@@ -174,12 +192,12 @@ def _audio_stream(container: Any, name: str) -> Any:
 
 
 def _decode_stream(
-    container: Any, stream: Any, window: _Window
+    container: Any, stream: Any, window: _Window, channel: int | None = None
 ) -> tuple[npt.NDArray[np.float32], _Stats]:
-    """Decode, resample and keep ``window``."""
+    """Decode, resample and keep ``window`` (of one ``channel``, or the down-mix)."""
     buf = _Buffer(_estimate_samples(container, stream, window))
     pos = 0  # output samples produced so far (absolute position in the source)
-    resampler = _Resampler()
+    resampler = _Resampler(channel)
     stats = _Stats()
     try:
         for frame in _frames(container, stream, stats):
@@ -233,7 +251,8 @@ class _Resampler:
 
     _GROUP = 256 * 1024  # input samples per resample call: fewer, bigger calls are faster
 
-    def __init__(self) -> None:
+    def __init__(self, channel: int | None = None) -> None:
+        self._channel = channel
         self._r: Any = None
         self._fifo: Any = None
         self._key: tuple[str, str, int] | None = None
@@ -242,7 +261,12 @@ class _Resampler:
         key = (frame.format.name, frame.layout.name, frame.sample_rate)
         if key != self._key:
             yield from self.flush()
-            self._r = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+            if self._channel is None:
+                self._r = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+            else:  # keep the layout, planar: one row per channel
+                self._r = av.AudioResampler(
+                    format="s16p", layout=frame.layout.name, rate=SAMPLE_RATE
+                )
             self._fifo = av.AudioFifo()
             self._key = key
         frame.pts = None  # timestamps are not needed, and gaps would make PyAV refuse
@@ -260,7 +284,8 @@ class _Resampler:
 
     def _resample(self, frame: Any) -> Iterator[npt.NDArray[np.float32]]:
         for out in self._r.resample(frame):
-            pcm = out.to_ndarray().reshape(-1)
+            pcm = out.to_ndarray()
+            pcm = pcm[self._channel] if self._channel is not None else pcm.reshape(-1)
             yield np.multiply(pcm, 1.0 / 32768.0, dtype=np.float32)
 
 
