@@ -36,6 +36,25 @@ EXTENSIONS: dict[str, dict[str, Any]] = {
     "custom_tags_result": {
         "oneOf": [{"$ref": f"{_PREFIX}TopicDetectionModelResult"}, {"type": "null"}]
     },
+    # with language_detection: the stretches of each language; null until completed
+    "earmark_languages": {
+        "oneOf": [
+            {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["language", "start", "end"],
+                    "properties": {
+                        "language": {"type": "string"},
+                        "start": {"type": "integer"},
+                        "end": {"type": "integer"},
+                    },
+                },
+            },
+            {"type": "null"},
+        ]
+    },
     # request fields earmark accepted but did not perform; only when non-empty
     "earmark_not_performed": {
         "type": "array",

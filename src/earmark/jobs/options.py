@@ -13,7 +13,7 @@ version number so a later release can still read jobs accepted before it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from earmark.errors import InputError
@@ -22,6 +22,8 @@ from earmark.types import Tag, TagList
 __all__ = [
     "DEFAULT_LANGUAGE",
     "JobOptions",
+    "RedactRequest",
+    "SpeakerRequest",
     "TopicsRequest",
     "options_from_json",
     "options_to_json",
@@ -44,6 +46,25 @@ class TopicsRequest:
 
 
 @dataclass(frozen=True)
+class SpeakerRequest:
+    """``speaker_labels: true`` with ``speakers_expected`` / ``speaker_options``."""
+
+    expected: int | None = None
+    min_speakers: int = 1
+    max_speakers: int = 10
+
+
+@dataclass(frozen=True)
+class RedactRequest:
+    """``redact_pii: true`` with its policies, substitution and audio options."""
+
+    policies: tuple[str, ...]
+    substitution: str = "hash"
+    audio: bool = False
+    audio_format: str = "mp3"
+
+
+@dataclass(frozen=True)
 class JobOptions:
     """A create request, resolved against the server's configuration.
 
@@ -53,6 +74,9 @@ class JobOptions:
     punctuate / format_text: AssemblyAI's two text switches.
     prompt: Whisper's initial prompt (``prompt``, else the key terms).
     custom_tags: earmark's ``custom_tags`` extension; ``iab``: ``iab_categories``.
+    multichannel: transcribe each channel on its own (``multichannel``/``dual_channel``).
+    speakers: speaker labels, and how many speakers to look for; ``None`` = off.
+    redact: PII redaction; ``None`` = off.
     """
 
     model: str
@@ -64,6 +88,10 @@ class JobOptions:
     prompt: str | None = None
     custom_tags: TopicsRequest | None = None
     iab: bool = False
+    temperature: float = 0.0
+    multichannel: bool = False
+    speakers: SpeakerRequest | None = None
+    redact: RedactRequest | None = None
 
     def __post_init__(self) -> None:
         if self.start_ms is not None and self.end_ms is not None and self.end_ms <= self.start_ms:
@@ -83,6 +111,10 @@ def options_to_json(options: JobOptions) -> dict[str, Any]:
         "format_text": options.format_text,
         "prompt": options.prompt,
         "iab": options.iab,
+        "temperature": options.temperature,
+        "multichannel": options.multichannel,
+        "speakers": None if options.speakers is None else asdict(options.speakers),
+        "redact": None if options.redact is None else asdict(options.redact),
         "custom_tags": None
         if topics is None
         else {
@@ -125,4 +157,19 @@ def options_from_json(data: Mapping[str, Any]) -> JobOptions:
         prompt=data.get("prompt"),
         custom_tags=topics,
         iab=bool(data.get("iab", False)),
+        temperature=float(data.get("temperature", 0.0)),
+        multichannel=bool(data.get("multichannel", False)),
+        speakers=SpeakerRequest(**data["speakers"]) if data.get("speakers") else None,
+        redact=_redact(data.get("redact")),
+    )
+
+
+def _redact(raw: Any) -> RedactRequest | None:
+    if not isinstance(raw, Mapping):
+        return None
+    return RedactRequest(
+        policies=tuple(raw["policies"]),
+        substitution=raw.get("substitution", "hash"),
+        audio=bool(raw.get("audio", False)),
+        audio_format=raw.get("audio_format", "mp3"),
     )

@@ -146,6 +146,9 @@ class Pipeline:
             start_ms=opts.start_ms,
             end_ms=opts.end_ms,
             initial_prompt=opts.prompt,
+            temperature=opts.temperature,
+            multilingual=opts.language is None,
+            multichannel=opts.multichannel,
         )
         try:
             transcript = self.runtime.transcribe(path, asr_options, workers=workers)

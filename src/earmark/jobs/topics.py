@@ -113,7 +113,9 @@ def default_tags_spec(setting: str | None) -> object:
 def _inline(tags: TagList) -> dict[str, object]:
     return {
         "name": tags.name,
-        "tags": {t.name: {"description": t.description, "examples": list(t.examples)} for t in tags.tags},
+        "tags": {
+            t.name: {"description": t.description, "examples": list(t.examples)} for t in tags.tags
+        },
     }
 
 

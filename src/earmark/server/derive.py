@@ -14,15 +14,18 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from earmark.conversation import Utterance, utterances
 from earmark.errors import InputError
 from earmark.types import Transcript, Word
 
 __all__ = [
     "PARAGRAPH_MAX_MS",
     "PARAGRAPH_PAUSE_MS",
+    "language_stretches",
     "paragraphs",
     "parse_terms",
     "sentences",
+    "utterance_wire",
     "word_search",
     "word_wire",
 ]
@@ -35,25 +38,60 @@ _NORMALISE = re.compile(r"[^\w']+")
 
 
 def word_wire(w: Word) -> dict[str, Any]:
-    """A word as AssemblyAI sends it (integer ms, no speaker since earmark does not diarize)."""
-    return {
+    """A word as AssemblyAI sends it: integer ms, ``speaker`` ("A"... or null), and
+    ``channel`` ("1"...) only on multichannel transcripts."""
+    out: dict[str, Any] = {
         "text": w.text,
         "start": int(w.start_ms),
         "end": int(w.end_ms),
         "confidence": round(float(w.confidence), 4),
-        "speaker": None,
+        "speaker": w.speaker,
     }
+    if w.channel is not None:
+        out["channel"] = w.channel
+    return out
 
 
 def _group(words: Sequence[Word]) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "text": " ".join(w.text for w in words),
         "start": int(words[0].start_ms),
         "end": int(words[-1].end_ms),
         "confidence": round(sum(w.confidence for w in words) / len(words), 4),
-        "speaker": None,
+        "speaker": words[0].speaker,
         "words": [word_wire(w) for w in words],
     }
+    if words[0].channel is not None:
+        out["channel"] = words[0].channel
+    return out
+
+
+def utterance_wire(u: Utterance) -> dict[str, Any]:
+    """A turn as AssemblyAI sends it. Its ``speaker`` is never null: on a multichannel
+    transcript without speaker labels it is the channel."""
+    out = _group(u.words)
+    out["speaker"] = u.speaker or u.channel or "A"
+    return out
+
+
+def language_stretches(t: Transcript) -> list[dict[str, Any]]:
+    """Where each language is spoken: consecutive segments of one language as
+    ``{language, start, end}`` (earmark's ``earmark_languages`` extension)."""
+    out: list[dict[str, Any]] = []
+    for seg in sorted(t.segments, key=lambda s: s.start_ms):
+        language = seg.language or t.language
+        if out and out[-1]["language"] == language:
+            out[-1]["end"] = max(out[-1]["end"], int(seg.end_ms))
+        else:
+            out.append({"language": language, "start": int(seg.start_ms), "end": int(seg.end_ms)})
+    return out
+
+
+def _turn_words(t: Transcript) -> list[Sequence[Word]]:
+    """The words in runs that sentences must not cross: each turn of a conversation, or
+    the whole transcript."""
+    turns = utterances(t)
+    return [u.words for u in turns] if turns else [t.words]
 
 
 def _sentence_spans(words: Sequence[Word]) -> list[list[Word]]:
@@ -70,15 +108,16 @@ def _sentence_spans(words: Sequence[Word]) -> list[list[Word]]:
 
 
 def sentences(t: Transcript) -> list[dict[str, Any]]:
-    """The transcript's sentences in AssemblyAI's wire form."""
-    return [_group(span) for span in _sentence_spans(t.words)]
+    """The transcript's sentences in AssemblyAI's wire form (within turns)."""
+    return [_group(span) for run in _turn_words(t) for span in _sentence_spans(run)]
 
 
 def paragraphs(t: Transcript) -> list[dict[str, Any]]:
     """The transcript's paragraphs in AssemblyAI's wire form."""
     out: list[list[Word]] = []
-    for span in _sentence_spans(t.words):
-        if out:
+    spans = [span for run in _turn_words(t) for span in _sentence_spans(run)]
+    for span in spans:
+        if out and (span[0].speaker, span[0].channel) == (out[-1][0].speaker, out[-1][0].channel):
             last = out[-1]
             pause = span[0].start_ms - last[-1].end_ms
             if (
@@ -91,7 +130,8 @@ def paragraphs(t: Transcript) -> list[dict[str, Any]]:
     result = []
     for para in out:
         group = _group(para)
-        del group["speaker"]
+        del group["speaker"]  # the spec's paragraphs have neither speaker nor channel
+        group.pop("channel", None)
         result.append(group)
     return result
 

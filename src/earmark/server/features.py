@@ -55,13 +55,23 @@ FEATURES: tuple[Feature, ...] = (
     ),
     Feature("speech_model", "not done", "deprecated; ignored, use `speech_models`"),
     Feature("language_code", "done", "the language Whisper transcribes in"),
-    Feature("language_detection", "done", "Whisper's language detection"),
+    Feature(
+        "language_detection",
+        "done",
+        "Whisper's detection on every 30-s window: a recording that switches language keeps "
+        "each (`earmark_languages` lists the stretches); `language_code` is the one spoken "
+        "longest",
+    ),
     Feature(
         "language_confidence_threshold",
         "not done",
         "echoed; a low-confidence detection does not fail the job",
     ),
-    Feature("language_codes", "not done", "no code switching: one language per transcript"),
+    Feature(
+        "language_codes",
+        "partly",
+        "code switching comes with language_detection: each 30-s window keeps its language",
+    ),
     Feature("language_detection_options", "not done", "ignored"),
     Feature("punctuate", "done", "`false` strips punctuation from Whisper's text"),
     Feature("format_text", "done", "`false` lower-cases the text"),
@@ -77,7 +87,12 @@ FEATURES: tuple[Feature, ...] = (
     Feature("prompt", "partly", "Whisper's initial prompt (a style and vocabulary hint)"),
     Feature("word_boost", "partly", "legacy; joined into Whisper's initial prompt"),
     Feature("boost_param", "not done", "legacy; no boost weight"),
-    Feature("temperature", "not done", "decoding uses the server's ASR settings"),
+    Feature(
+        "temperature",
+        "done",
+        "Whisper's decoding temperature; the default 0 never samples, so the same audio gives "
+        "the same text",
+    ),
     Feature("custom_spelling", "not done", "no replacement of spellings"),
     Feature("remove_audio_tags", "not done", "ignored"),
     Feature("speech_threshold", "not done", "no minimum share of speech"),
@@ -85,8 +100,13 @@ FEATURES: tuple[Feature, ...] = (
     Feature("speaker_labels", "not done", "no diarization: `speaker` and `utterances` are null"),
     Feature("speakers_expected", "not done", "no diarization"),
     Feature("speaker_options", "not done", "no diarization"),
-    Feature("multichannel", "not done", "audio is mixed down to one channel"),
-    Feature("dual_channel", "not done", "legacy; audio is mixed down to one channel"),
+    Feature(
+        "multichannel",
+        "done",
+        "each channel transcribed on its own; `channel` on words, turns in `utterances`, "
+        "`audio_channels`; identical channels once",
+    ),
+    Feature("dual_channel", "done", "legacy; as multichannel"),
     # audio intelligence
     Feature(
         "iab_categories",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from earmark.jobs.options import DEFAULT_LANGUAGE, JobOptions, TopicsRequest
+from earmark.jobs.options import DEFAULT_LANGUAGE, JobOptions, SpeakerRequest, TopicsRequest
 from earmark.jobs.pipeline import PipelineConfig
 from earmark.jobs.topics import parse_custom_tags
 from earmark.server.schemas import ECHO_FIELDS, CreateTranscript, parse_create
@@ -49,8 +49,20 @@ def accept(body: object, config: PipelineConfig) -> AcceptedRequest:
         prompt=_prompt(params),
         custom_tags=_topics(custom),
         iab=params.iab_categories is True,
+        temperature=params.temperature or 0.0,
+        multichannel=params.multichannel is True or params.dual_channel is True,
+        speakers=_speakers(params),
     )
     return AcceptedRequest(params=params, echo=echo, options=options)
+
+
+def _speakers(params: CreateTranscript) -> SpeakerRequest | None:
+    if params.speaker_labels is not True:
+        return None
+    opts = params.speaker_options
+    low = opts.min_speakers_expected if opts and opts.min_speakers_expected else 1
+    high = opts.max_speakers_expected if opts and opts.max_speakers_expected else 10
+    return SpeakerRequest(expected=params.speakers_expected, min_speakers=low, max_speakers=high)
 
 
 def _topics(custom: object) -> TopicsRequest | None:

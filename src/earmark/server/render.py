@@ -13,7 +13,8 @@ Every object conforms to AssemblyAI's published OpenAPI spec (``Transcript``,
   value (``error`` before an error, ``speech_model_used`` before completion, ``language_code``
   before detection ends, an unset ``prompt``...), never sent as ``null``;
 - keys the spec's ``Transcript`` lacks are sent only to requests that used them: earmark's
-  extensions (``custom_tags`` with ``custom_tags_result``, ``earmark_not_performed``) and
+  extensions (``custom_tags`` with ``custom_tags_result``, ``earmark_languages`` with
+  ``language_detection``, ``earmark_not_performed``) and
   the legacy request fields :data:`ECHO_IF_SENT`; ``content_safety_confidence`` is a
   ``TranscriptParams`` field without a ``Transcript`` field, so it is never echoed.
 """
@@ -23,7 +24,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from earmark.server.derive import word_wire
+from earmark.conversation import utterances
+from earmark.server.derive import language_stretches, utterance_wire, word_wire
 from earmark.server.features import not_performed
 from earmark.server.schemas import ECHO_FIELDS
 from earmark.storage.base import JobRecord, JobResult, TopicsOutcome
@@ -96,7 +98,7 @@ ECHO_IF_SENT = frozenset({"boost_param", "dual_channel", "word_boost", "custom_t
 AssemblyAI fields, earmark's ``custom_tags``): a client built from the spec never sends them,
 so they are echoed only to requests that did."""
 
-NEVER_ECHOED = frozenset({"content_safety_confidence"})
+NEVER_ECHOED = frozenset({"content_safety_confidence", "speaker_options"})
 """``TranscriptParams`` fields the spec's ``Transcript`` does not have."""
 
 
@@ -121,6 +123,8 @@ def render_transcript(job: JobRecord) -> dict[str, Any]:
     out["speech_model"] = None
     if "custom_tags" in out:
         out["custom_tags_result"] = None
+    if req.get("language_detection"):
+        out["earmark_languages"] = None  # where each language is spoken, once completed
     if job.status == "error":
         out["error"] = job.error or "Transcription failed"
     result = job.result
@@ -145,6 +149,11 @@ def _add_result(out: dict[str, Any], req: dict[str, object], result: JobResult) 
     if req.get("language_detection"):
         out["language_code"] = t.language
         out["language_confidence"] = round(t.language_probability, 4)
+        out["earmark_languages"] = language_stretches(t)
+    if req.get("multichannel") or req.get("dual_channel"):
+        out["audio_channels"] = t.channels
+    if req.get("speaker_labels") or req.get("multichannel") or req.get("dual_channel"):
+        out["utterances"] = [utterance_wire(u) for u in utterances(t)]
     if result.iab is not None:
         out["iab_categories_result"] = render_topics(
             result.iab, labels_per_window=IAB_LABELS_PER_WINDOW, summary_labels=IAB_SUMMARY_LABELS

@@ -85,6 +85,15 @@ Short = Annotated[str, StringConstraints(max_length=64)]
 Term = Annotated[str, StringConstraints(max_length=100)]
 
 
+class SpeakerOptions(BaseModel):
+    """``speaker_options``: a range of possible speakers."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    min_speakers_expected: int | None = Field(None, ge=1, le=50)
+    max_speakers_expected: int | None = Field(None, ge=1, le=50)
+
+
 class CreateTranscript(BaseModel):
     """The create-transcript request (AssemblyAI's ``TranscriptParams`` plus ``custom_tags``)."""
 
@@ -103,6 +112,7 @@ class CreateTranscript(BaseModel):
     filter_profanity: bool | None = None
     speaker_labels: bool | None = None
     speakers_expected: int | None = Field(None, ge=1, le=50)
+    speaker_options: SpeakerOptions | None = None
     multichannel: bool | None = None
     dual_channel: bool | None = None
     audio_start_from: int | None = Field(None, ge=0, le=2**40)
@@ -186,7 +196,24 @@ def parse_create(body: object) -> CreateTranscript:
         if getattr(params, name) is True:
             raise InputError(f"Transcript creation error, {name}: {why}")
     _check_webhook_header(params)
+    _check_speakers(params)
     return params
+
+
+def _check_speakers(params: CreateTranscript) -> None:
+    opts = params.speaker_options
+    low = opts.min_speakers_expected if opts else None
+    high = opts.max_speakers_expected if opts else None
+    if low is not None and high is not None and low > high:
+        raise InputError(
+            "Transcript creation error, speaker_options.min_speakers_expected must not be "
+            "greater than max_speakers_expected"
+        )
+    n = params.speakers_expected
+    if n is not None and ((low is not None and n < low) or (high is not None and n > high)):
+        raise InputError(
+            "Transcript creation error, speakers_expected is outside speaker_options' range"
+        )
 
 
 def _check_webhook_header(params: CreateTranscript) -> None:
