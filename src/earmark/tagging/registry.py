@@ -144,7 +144,9 @@ def _static(context: TaggerContext) -> Tagger:
     from earmark.tagging.static_encoder import STATIC_CONFIG, StaticEncoder, StaticOptions
 
     options = StaticOptions(cache_dir=context.settings.asr.cache_dir)
-    tagger = EmbeddingTagger(StaticEncoder(options, progress=context.progress), config=STATIC_CONFIG)
+    tagger = EmbeddingTagger(
+        StaticEncoder(options, progress=context.progress), config=STATIC_CONFIG
+    )
     tagger.name = "static"
     return tagger
 
