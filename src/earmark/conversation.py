@@ -8,12 +8,13 @@ of the words, never stored apart, so they always agree with them.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from earmark.types import Transcript, Word
 
-__all__ = ["Utterance", "utterances"]
+__all__ = ["Utterance", "only", "parties", "utterances"]
 
 
 @dataclass(frozen=True)
@@ -74,3 +75,26 @@ def _utterance(words: list[Word]) -> Utterance:
         text=" ".join(w.text for w in words),
         words=tuple(words),
     )
+
+
+def parties(transcript: Transcript) -> tuple[str, ...]:
+    """The speakers of a speaker-labelled transcript, else its channels, in order of first
+    appearance (empty for a plain transcript)."""
+    words = transcript.words
+    speakers = [w.speaker for w in words if w.speaker is not None]
+    found = speakers or [w.channel for w in words if w.channel is not None]
+    return tuple(dict.fromkeys(x for x in found if x is not None))
+
+
+def only(transcript: Transcript, party: str) -> Transcript:
+    """What ``party`` (a speaker, or a channel when there are no speakers) said: the
+    transcript with every other word removed, and segments left empty dropped."""
+    by_speaker = any(w.speaker is not None for w in transcript.words)
+    segments = []
+    for seg in transcript.segments:
+        kept = tuple(w for w in seg.words if (w.speaker if by_speaker else w.channel) == party)
+        if kept:
+            text = " ".join(w.text for w in kept)
+            segments.append(dataclasses.replace(seg, words=kept, text=text))
+    text = " ".join(s.text for s in segments)
+    return dataclasses.replace(transcript, segments=tuple(segments), text=text)

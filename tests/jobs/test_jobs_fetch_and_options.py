@@ -233,3 +233,41 @@ def test_plain_text() -> None:
         "don't",
     ]
     assert plain_text(t, punctuate=True, format_text=False).text == "hello, world! — don't"
+
+
+def test_custom_tags_per_speaker_and_for_one_speaker() -> None:
+    from earmark.config import Settings
+    from earmark.jobs.topics import run_topics
+    from earmark.tagging import TaggerPool
+
+    agent = "thank you for calling how can I help you today"
+    caller = "my card payment failed and I was charged twice on my invoice this month"
+
+    def words(text: str, speaker: str, start: int) -> list[Word]:
+        return [
+            Word(w, start + i * 300, start + i * 300 + 250, 0.9, speaker=speaker)
+            for i, w in enumerate(text.split())
+        ]
+
+    ws = words(agent, "A", 0) + words(caller, "B", 5_000)
+    t = Transcript(
+        f"{agent} {caller}",
+        (Segment(0, 0, ws[-1].end_ms, f"{agent} {caller}", tuple(ws)),),
+        "en",
+        1.0,
+        12_000,
+    )
+    request = parse_custom_tags({"tags": "support", "speaker": "B", "per_speaker": True})
+    assert request.party == "B" and request.per_party
+    outcome = run_topics(t, request, TaggerPool(Settings()))
+    assert outcome.result is not None and outcome.result.best_tag == "Billing and Payments"
+    assert [p for p, _ in outcome.per_party] == ["A", "B"]
+    assert dict(outcome.per_party)["B"].best_tag == "Billing and Payments"
+    missing = run_topics(
+        t, parse_custom_tags({"tags": "support", "speaker": "C"}), TaggerPool(Settings())
+    )
+    assert missing.result is None and "from 'C'" in (missing.error or "")
+    with pytest.raises(InputError, match="speaker"):
+        parse_custom_tags({"tags": "support", "speaker": "A B"})
+    with pytest.raises(InputError, match="not both"):
+        parse_custom_tags({"tags": "support", "speaker": "A", "channel": "1"})

@@ -43,6 +43,10 @@ class TopicsRequest:
     threshold: float | None = None
     engine: str = "embedding"
     model: str | None = None
+    party: str | None = None
+    """Score only what this speaker ("A"...) or channel ("1"...) said; ``None`` = everyone."""
+    per_party: bool = False
+    """Also tag what each speaker (or channel) said on their own."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ def options_to_json(options: JobOptions) -> dict[str, Any]:
             "threshold": topics.threshold,
             "engine": topics.engine,
             "model": topics.model,
+            "party": topics.party,
+            "per_party": topics.per_party,
         },
     }
 
@@ -146,6 +152,8 @@ def options_from_json(data: Mapping[str, Any]) -> JobOptions:
             threshold=raw.get("threshold"),
             engine=raw.get("engine", "embedding"),
             model=raw.get("model"),
+            party=raw.get("party"),
+            per_party=bool(raw.get("per_party", False)),
         )
     return JobOptions(
         model=data["model"],

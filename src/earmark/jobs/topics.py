@@ -29,7 +29,9 @@ from earmark.types import Tag, TagList, Transcript
 
 __all__ = ["TopicsRequest", "default_tags_spec", "iab_tags", "parse_custom_tags", "run_topics"]
 
-_SETTINGS_KEYS = frozenset({"tags", "threshold", "engine", "model"})
+_SETTINGS_KEYS = frozenset(
+    {"tags", "threshold", "engine", "model", "speaker", "channel", "per_speaker"}
+)
 
 
 def parse_custom_tags(value: object, *, read_files: bool = False) -> TopicsRequest:
@@ -52,6 +54,12 @@ def parse_custom_tags(value: object, *, read_files: bool = False) -> TopicsReque
         if raw_model is not None and (not isinstance(raw_model, str) or len(raw_model) > 200):
             raise InputError("custom_tags.model must be a model name (a string of at most 200)")
         model = raw_model
+        party = _party(value)
+        per_party = value.get("per_speaker", False)
+        if not isinstance(per_party, bool):
+            raise InputError("custom_tags.per_speaker must be true or false")
+    else:
+        party, per_party = None, False
     if isinstance(spec, str):
         if not spec.strip():
             raise InputError("custom_tags must name a preset or map tag names to descriptions")
@@ -66,7 +74,28 @@ def parse_custom_tags(value: object, *, read_files: bool = False) -> TopicsReque
     from earmark.tagging import load_tags
 
     tags = load_tags(spec if isinstance(spec, str) else dict(spec), read_files=read_files)
-    return TopicsRequest(tags=tags, threshold=threshold, engine=engine, model=model)
+    return TopicsRequest(
+        tags=tags,
+        threshold=threshold,
+        engine=engine,
+        model=model,
+        party=party,
+        per_party=per_party,
+    )
+
+
+def _party(value: Mapping[object, object]) -> str | None:
+    speaker, channel = value.get("speaker"), value.get("channel")
+    if speaker is not None and channel is not None:
+        raise InputError("custom_tags: give speaker or channel, not both")
+    party = speaker if speaker is not None else channel
+    if party is None:
+        return None
+    if not isinstance(party, str) or not 1 <= len(party) <= 16 or not party.isalnum():
+        raise InputError(
+            'custom_tags.speaker / custom_tags.channel must be a label such as "A" or "2"'
+        )
+    return party
 
 
 def _is_settings(value: Mapping[object, object]) -> bool:
@@ -145,11 +174,20 @@ def run_topics(
 ) -> TopicsOutcome:
     """Score ``transcript`` against the tags with a tagger of ``taggers``; failures become
     an outcome with an error."""
-    if not transcript.text.strip():
-        return TopicsOutcome(error="the transcript has no speech to tag")
+    from earmark.conversation import only, parties
+
+    subject = transcript if request.party is None else only(transcript, request.party)
+    if not subject.text.strip():
+        who = "" if request.party is None else f" from {request.party!r}"
+        return TopicsOutcome(error=f"the transcript has no speech{who} to tag")
+    options = TagOptions(threshold=request.threshold)
     try:
         tagger = taggers.get(request.engine, request.model)
-        result = tagger.tag(transcript, request.tags, TagOptions(threshold=request.threshold))
+        result = tagger.tag(subject, request.tags, options)
+        per_party = tuple(
+            (party, tagger.tag(only(transcript, party), request.tags, options))
+            for party in (parties(transcript) if request.per_party else ())
+        )
     except EarmarkError as exc:
         return TopicsOutcome(error=exc.message)
-    return TopicsOutcome(result=result)
+    return TopicsOutcome(result=result, per_party=per_party)

@@ -198,7 +198,7 @@ def render_topics(
             }
         )
     ranked = r.tags[:summary_labels] if summary_labels else r.tags
-    return {
+    out: dict[str, Any] = {
         "status": "success",
         "results": results,
         "summary": {s.tag: round(s.relevance, 4) for s in ranked},
@@ -207,6 +207,17 @@ def render_topics(
         "threshold": r.threshold,
         "engine": r.engine,
     }
+    if outcome.per_party:
+        out["speakers"] = [
+            {
+                "speaker": party,
+                "best_tag": p.best_tag,
+                "selected": list(p.selected),
+                "summary": {s.tag: round(s.relevance, 4) for s in p.tags},
+            }
+            for party, p in outcome.per_party
+        ]
+    return out
 
 
 def render_list_item(job: JobRecord, base: str) -> dict[str, Any]:

@@ -49,6 +49,8 @@ class TopicsOutcome:
 
     result: TagResult | None = None
     error: str | None = None
+    per_party: tuple[tuple[str, TagResult], ...] = ()
+    """Tags of what each speaker (or channel) said on their own, when asked for."""
 
 
 @dataclass(frozen=True)

@@ -108,14 +108,20 @@ def _load_segment(d: dict[str, Any]) -> Segment:
 def _dump_outcome(o: TopicsOutcome | None) -> dict[str, Any] | None:
     if o is None:
         return None
-    return {"error": o.error, "result": _dump_tags(o.result) if o.result else None}
+    out: dict[str, Any] = {"error": o.error, "result": _dump_tags(o.result) if o.result else None}
+    if o.per_party:
+        out["per_party"] = [[party, _dump_tags(r)] for party, r in o.per_party]
+    return out
 
 
 def _load_outcome(d: dict[str, Any] | None) -> TopicsOutcome | None:
     if d is None:
         return None
     raw = d.get("result")
-    return TopicsOutcome(result=_load_tags(raw) if raw else None, error=d.get("error"))
+    per_party = tuple((str(p), _load_tags(r)) for p, r in d.get("per_party", ()))
+    return TopicsOutcome(
+        result=_load_tags(raw) if raw else None, error=d.get("error"), per_party=per_party
+    )
 
 
 def _scores(scores: tuple[TagScore, ...]) -> list[list[Any]]:
