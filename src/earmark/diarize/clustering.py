@@ -159,7 +159,8 @@ def agglomerate(
     Average-linkage agglomerative clustering on cosine distance: merge the closest pair of
     clusters while their distance is below ``threshold`` or there are more than
     ``bounds.high`` clusters, and never below ``bounds.low`` clusters. Two clusters holding
-    members that ``cannot`` link never merge. The distance of two clusters is the
+    members that ``cannot`` link do not merge, unless only such pairs are left while there
+    are more than ``bounds.high`` clusters. The distance of two clusters is the
     ``weights``-weighted mean of their members' pairwise distances (speech seconds: long
     pieces speak louder), which keeps the threshold on the scale of two single signatures
     (the distance of two centroids shrinks as clusters grow).
@@ -183,6 +184,12 @@ def agglomerate(
         flat = int(np.argmin(distance + blocked))
         a, b = divmod(flat, n)
         best = float(distance[a, b] + blocked[a, b])
+        if not np.isfinite(best) and count > bounds.high:
+            # more clusters than asked for and only conflicting pairs left: the caller's
+            # count wins over the model's cross-talk
+            flat = int(np.argmin(distance))
+            a, b = divmod(flat, n)
+            best = float(distance[a, b])
         if not np.isfinite(best) or (best > threshold and count <= bounds.high):
             break
         # average linkage (Lance-Williams): the weighted mean of the pairwise distances
