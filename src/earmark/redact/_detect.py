@@ -21,6 +21,7 @@ from earmark.redact._text import (
     TENS,
     NumberRun,
     Token,
+    is_numberish,
     luhn_ok,
     read_number,
     token_value,
@@ -51,7 +52,15 @@ PRIORITY: tuple[str, ...] = (
     "location",
     "number_sequence",
 )
+_ADDRESS = "_address"
+"""A street address: reported as ``location``, but it outranks a name ("baker street")."""
 _RANK = {p: i for i, p in enumerate(PRIORITY)}
+_RANK[_ADDRESS] = _RANK["person_age"]
+_ID_CODE = "_id_code"
+"""A code after "tracking number", "order number"...: reported as ``number_sequence``, but
+it outranks the phone number its digits may look like."""
+_RANK[_ID_CODE] = _RANK["account_number"]
+_ALIASES = {_ADDRESS: "location", _ID_CODE: "number_sequence"}
 
 
 @dataclass(frozen=True)
@@ -124,8 +133,8 @@ SKIP = frozenset(
             "my",
             "our",
             "your",
-            "a",
             "it",
+            "that",
             "um",
             "uh",
             "number",
@@ -182,9 +191,19 @@ def _find_trigger(
     return best
 
 
-def _skip(norms: list[str], i: int, limit: int = 4, extra: frozenset[str] = frozenset()) -> int:
+def _skip(
+    norms: list[str],
+    i: int,
+    limit: int = 4,
+    extra: frozenset[str] = frozenset(),
+    base: bool = True,
+) -> int:
     k = 0
-    while i < len(norms) and k < limit and (norms[i] in SKIP or norms[i] in extra or not norms[i]):
+    while (
+        i < len(norms)
+        and k < limit
+        and ((base and norms[i] in SKIP) or norms[i] in extra or not norms[i])
+    ):
         i += 1
         k += 1
     return i
@@ -224,10 +243,18 @@ def _local_part(tokens: Tokens, norms: list[str], at: int) -> int | None:
     s = at - 1
     if s < 0 or not _ALNUM.match(norms[s]) or norms[s] in CONNECTORS or norms[s] in SKIP:
         return None
-    while s - 2 >= 0 and norms[s - 1] in CONNECTORS and _ALNUM.match(norms[s - 2]):
-        s -= 2
-    while s - 1 >= 0 and len(norms[s - 1]) == 1 and norms[s - 1].isalnum() and len(norms[s]) <= 2:
-        s -= 1  # spelled: "j o h n at ..."
+    while s > 0:
+        prev = norms[s - 1]
+        if prev in CONNECTORS and s >= 2 and _ALNUM.match(norms[s - 2]):
+            s -= 2  # "john dot smith"
+        elif token_value(prev) is not None:
+            s -= 1  # "jones eighty two"
+        elif len(prev) == 1 and prev.isalpha() and (prev not in ("a", "i") or len(norms[s]) == 1):
+            s -= 1  # spelled or an initial: "j o h n", "d kim"
+        elif token_value(norms[s]) is not None and _ALNUM.match(prev) and prev not in SKIP:
+            s -= 1  # the word before the digits: "jones eighty two"
+        else:
+            break
     # "my email is john smith at ...": reach back to the trigger
     j = s - 1
     candidates: list[int] = []
@@ -236,7 +263,7 @@ def _local_part(tokens: Tokens, norms: list[str], at: int) -> int | None:
             if candidates and len(candidates) <= 2:
                 s = min(candidates)
             break
-        if norms[j] in SKIP:
+        if norms[j] in SKIP and norms[j] not in ("number",):
             j -= 1
             continue
         if not _ALNUM.match(norms[j]) or (
@@ -409,6 +436,7 @@ _DATE_SKIP = frozenset(
         "the",
         "it's",
         "its",
+        "that",
         "my",
         "of",
         "date",
@@ -460,6 +488,7 @@ _NUMBER_CONTEXT: tuple[tuple[tuple[str, ...], str], ...] = (
     (("csc",), "cvv"),
     (("c", "v", "v"), "cvv"),
     (("three", "digit", "code"), "cvv"),
+    (("on", "the", "back"), "cvv"),
     (("social",), "ssn"),
     (("ssn",), "ssn"),
     (("s", "s", "n"), "ssn"),
@@ -680,9 +709,12 @@ def _ages(tokens: Tokens) -> list[Found]:
 # ---------------------------------------------------------------- triggered codes
 
 
-def _read_code(tokens: Tokens, i: int, max_tokens: int = 16) -> int | None:
+def _read_code(
+    tokens: Tokens, i: int, max_tokens: int = 16, short_words: bool = False
+) -> int | None:
     """End of an identifier said at ``i``: digits, spoken digits, single letters, mixed
-    letter-digit words, joined by "dash"."""
+    letter-digit words, joined by "dash" (``short_words``: also words of up to 4 letters
+    between such parts, as an IBAN's bank code "gb82 west 1234")."""
     norms = _norms(tokens)
     n = len(norms)
     j = i
@@ -710,6 +742,9 @@ def _read_code(tokens: Tokens, i: int, max_tokens: int = 16) -> int | None:
             end = j
             continue
         if end is not None and w in ("dash", "hyphen", "-") and j + 1 < n:
+            j += 1
+            continue
+        if short_words and end is not None and w.isalpha() and len(w) <= 4 and j + 1 < n:
             j += 1
             continue
         break
@@ -745,9 +780,22 @@ _CODE_TRIGGERS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("insurance", "number"), "healthcare_number"),
     (("health", "plan"), "healthcare_number"),
     (("nhs", "number"), "healthcare_number"),
-    (("license", "plate"), "number_sequence"),
-    (("plate", "number"), "number_sequence"),
-    (("vin",), "number_sequence"),
+    (("postal", "code"), _ADDRESS),
+    (("postcode",), _ADDRESS),
+    (("license", "plate"), _ID_CODE),
+    (("tracking", "number"), _ID_CODE),
+    (("tracking", "code"), _ID_CODE),
+    (("serial", "number"), _ID_CODE),
+    (("order", "number"), _ID_CODE),
+    (("confirmation", "number"), _ID_CODE),
+    (("confirmation", "code"), _ID_CODE),
+    (("reference", "number"), _ID_CODE),
+    (("case", "number"), _ID_CODE),
+    (("ticket", "number"), _ID_CODE),
+    (("claim", "number"), _ID_CODE),
+    (("invoice", "number"), _ID_CODE),
+    (("plate", "number"), _ID_CODE),
+    (("vin",), _ID_CODE),
 )
 _CODE_SKIP = frozenset(["number", "no", "id", "is", "it's", "#", "of", "my", "the", "on"])
 
@@ -760,7 +808,7 @@ def _codes(tokens: Tokens) -> list[Found]:
             if not _phrase_at(norms, k, phrase):
                 continue
             j = _skip(norms, k + len(phrase), limit=5, extra=_CODE_SKIP)
-            end = _read_code(tokens, j)
+            end = _read_code(tokens, j, short_words=phrase == ("iban",))
             if end is not None:
                 out.append(Found(policy, j, end))
             break
@@ -850,16 +898,30 @@ def _secrets(tokens: Tokens) -> list[Found]:
             while j < n and skipped < 5 and norms[j] in _SECRET_SKIP:
                 j += 1
                 skipped += 1
-            # "password reset" / "username field": the word right after is no value
-            # unless it looks like one (digits, @handle, mixed)
-            if skipped == 0 and j < n and not re.search(r"\d|@|_", norms[j]):
-                break
             if j >= n:
+                break
+            # "password reset" / "username field": without "is" the word right after is a
+            # value only when it looks like one (digits, symbols, spelled, or joined)
+            nxt2 = norms[j + 1] if j + 1 < n else ""
+            if skipped == 0 and not (
+                re.search(r"\d|@|_", norms[j])
+                or norms[j] in _SPELLING
+                or len(norms[j]) == 1
+                or token_value(norms[j]) is not None
+                or nxt2 in CONNECTORS
+                or norms[j] not in COMMON_WORDS
+            ):
                 break
             end = _read_code(tokens, j)
             w = norms[j]
             if end is None:
-                if policy == "username" and w in COMMON_WORDS and w not in _SPELLING:
+                if (
+                    policy == "username"
+                    and w in COMMON_WORDS
+                    and w not in _SPELLING
+                    and len(w) > 1
+                    and nxt2 not in CONNECTORS
+                ):
                     break
                 if w in ("not", "that", "what", "this", "reset", "changed", "wrong", "expired"):
                     break
@@ -867,6 +929,9 @@ def _secrets(tokens: Tokens) -> list[Found]:
             # spelled or symbol-joined continuation: "capital p a s s one two"
             while end < n and end - j < 20:
                 nxt = norms[end]
+                if nxt in CONNECTORS and end + 1 < n and _ALNUM.match(norms[end + 1]):
+                    end += 2
+                    continue
                 if (len(nxt) == 1 and nxt.isalnum()) or nxt in _SPELLING:
                     end += 1
                     continue
@@ -887,10 +952,14 @@ def _secrets(tokens: Tokens) -> list[Found]:
 
 # ---------------------------------------------------------------- person names
 
+# Trigger tiers. STRONG: the next word is a name unless it is a common word (a listed name
+# that is also a word, "will", is still taken). MEDIUM: a listed name that is no common
+# word, or any word that is in no list and no common word ("i'm priya"); an ambiguous
+# listed name only when a caller word or a clause end follows ("this is mark from ...").
 _NAME_STRONG: tuple[tuple[str, ...], ...] = (
     ("my", "name", "is"),
     ("name", "is"),
-    ("name's",),
+    ("name",),
     ("names",),
     ("first", "name"),
     ("last", "name"),
@@ -901,6 +970,9 @@ _NAME_STRONG: tuple[tuple[str, ...], ...] = (
     ("call", "me"),
     ("goes", "by"),
     ("under", "the", "name"),
+    ("put", "it", "under"),
+)
+_NAME_MEDIUM: tuple[tuple[str, ...], ...] = (
     ("this", "is"),
     ("i'm",),
     ("i", "am"),
@@ -924,7 +996,10 @@ _NAME_STRONG: tuple[tuple[str, ...], ...] = (
     ("hey",),
     ("dear",),
     ("bye",),
+    ("reached",),
     ("transfer", "you", "to"),
+)
+_NAME_ROLE: tuple[tuple[str, ...], ...] = (
     ("wife",),
     ("husband",),
     ("son",),
@@ -942,11 +1017,12 @@ _NAME_STRONG: tuple[tuple[str, ...], ...] = (
     ("assistant",),
     ("technician",),
     ("spouse",),
-    ("and",),
-    ("with",),
-    ("for",),
+    ("holder",),
 )
-_STRONG_COUNT = 13  # the first entries take any non-common word; the rest need a list name
+_CALLER_WORDS = frozenset(
+    ["from", "calling", "speaking", "here", "with", "at", "and", "i", "by", "over", "on"]
+)
+_NAME_SKIP = frozenset([*FILLERS, "is", "was", "uh", "um", ","])
 TITLES = frozenset(
     [
         "mr",
@@ -1010,40 +1086,57 @@ def _spelled_run(norms: list[str], i: int) -> int:
     return j if j - i >= 2 else i
 
 
-def _name_ok(g: Gazetteer, tok: Token, strong: bool) -> bool:
-    w = tok.norm
-    if not w or not re.fullmatch(r"[a-z][a-z'\-]*", w) or (w in g.first and w in _NAME_BLOCK):
-        return False
-    if w.endswith("'s"):
-        w = w[:-2]
-    if w in _NAME_BLOCK or w in TITLES:
-        return False
-    if w in NOT_NAMES:
-        return False
-    if strong:
-        return g.is_name(w) or w not in COMMON_WORDS
-    if g.is_name(w) and not g.ambiguous(w):
+def _clause_end(tokens: Tokens, j: int) -> bool:
+    """Word ``j`` ends a clause: trailing punctuation, the end, or a caller word next."""
+    if j + 1 >= len(tokens) or tokens[j].raw.rstrip().endswith((",", ".", "?", "!")):
         return True
-    return tok.cased and not tok.sent_start and g.is_name(w)
+    return tokens[j + 1].norm in _CALLER_WORDS
+
+
+def _name_word(w: str) -> bool:
+    """Letters, a hyphen, or an O'/D' prefix; no contraction ("i'm", "that's")."""
+    ok = re.fullmatch(r"[a-z][a-z\-]*|[a-z]'[a-z]{2,}", w)
+    return bool(ok) and w not in NOT_NAMES
+
+
+def _name_ok(g: Gazetteer, tokens: Tokens, j: int, tier: str) -> bool:
+    """Is word ``j`` a name after a trigger of ``tier`` ("strong", "medium", "role")?"""
+    tok = tokens[j]
+    w = tok.norm
+    if not _name_word(w) or w in _NAME_BLOCK or w in TITLES:
+        return False
+    if j + 1 < len(tokens) and tokens[j + 1].norm == "name":
+        return False  # "maiden name", "middle name"
+    listed = g.is_name(w)
+    common = w in COMMON_WORDS
+    if tier == "strong" and (listed or not common):
+        return True
+    if tier in ("medium", "role"):
+        unlisted_ok = tier == "medium" and not listed and not common
+        if (listed and not g.ambiguous(w)) or unlisted_ok:
+            return (w,) not in g.places or g.is_first(w)
+        if g.is_first(w) and _clause_end(tokens, j):
+            return True
+    return tok.cased and not tok.sent_start and g.is_first(w)
 
 
 def _extend_name(g: Gazetteer, tokens: Tokens, j: int, strong: bool) -> int:
-    """Take following surname words and a spelling after a first name at ``j - 1``."""
-    norms = _norms(tokens)
-    n = len(norms)
+    """Take up to two surname words after a first name that ends at ``j``."""
+    n = len(tokens)
     taken = 0
     while j < n and taken < 2:
         t = tokens[j]
-        w = t.norm.removesuffix("'s")
-        if not re.fullmatch(r"[a-z][a-z'\-]*", w) or w in TITLES:
+        w = t.norm
+        if not _name_word(w) or w in TITLES or w in _NAME_BLOCK:
             break
-        if w in NOT_NAMES or w in _NAME_BLOCK:
+        if j > 0 and tokens[j - 1].raw.rstrip().endswith((",", ".", "?", "!", ";", ":")):
             break
         if (
             (g.is_last(w) and not g.ambiguous(w))
             or (t.cased and g.is_name(w))
             or (t.cased and not t.sent_start and w not in COMMON_WORDS)
             or (strong and w not in COMMON_WORDS and len(w) > 1)
+            or (strong and taken == 0 and g.is_last(w) and _clause_end(tokens, j))
         ):
             j += 1
             taken += 1
@@ -1069,24 +1162,28 @@ def _persons(tokens: Tokens) -> list[Found]:
     for k in range(n):
         if norms[k] in TITLES and k + 1 < n:
             j = k + 1
-            if _name_ok(g, tokens[j], strong=True) or tokens[j].cased:
+            if _name_ok(g, tokens, j, "strong") or tokens[j].cased:
                 add(j, _extend_name(g, tokens, j + 1, strong=True))
             continue
-        for idx, phrase in enumerate(_NAME_STRONG):
-            if not _phrase_at(norms, k, phrase):
+        for tier, phrases in (
+            ("strong", _NAME_STRONG),
+            ("medium", _NAME_MEDIUM),
+            ("role", _NAME_ROLE),
+        ):
+            phrase = next((p for p in phrases if _phrase_at(norms, k, p)), None)
+            if phrase is None:
                 continue
             if phrase == ("called",) and k > 0 and norms[k - 1] in _NOT_AFTER_CALLED:
                 break
-            strong = idx < _STRONG_COUNT
-            j = _skip(norms, k + len(phrase), limit=2, extra=frozenset({"is", "was"}))
+            j = _skip(norms, k + len(phrase), limit=2, extra=_NAME_SKIP, base=False)
             if j >= n:
                 break
             spelled = _spelled_run(norms, j)
-            if strong and spelled > j:
+            if tier == "strong" and spelled > j:
                 add(j, spelled)
                 break
-            if _name_ok(g, tokens[j], strong):
-                add(j, _extend_name(g, tokens, j + 1, strong))
+            if _name_ok(g, tokens, j, tier):
+                add(j, _extend_name(g, tokens, j + 1, tier == "strong"))
             break
     # gazetteer names without context
     places = g.places
@@ -1094,8 +1191,8 @@ def _persons(tokens: Tokens) -> list[Found]:
         if used[k]:
             continue
         t = tokens[k]
-        w = t.norm.removesuffix("'s")
-        if not re.fullmatch(r"[a-z][a-z'\-]*", w) or w in _NAME_BLOCK:
+        w = t.norm
+        if not _name_word(w) or w in _NAME_BLOCK:
             continue
         if w in NOT_NAMES:
             continue
@@ -1104,7 +1201,7 @@ def _persons(tokens: Tokens) -> list[Found]:
         pair = (
             nxt is not None
             and g.is_first(w)
-            and g.is_last(nxt.norm.removesuffix("'s"))
+            and g.is_last(nxt.norm)
             and (not g.ambiguous(nxt.norm) or (nxt.cased and t.cased))
             and (not g.ambiguous(w) or t.cased)
         )
@@ -1119,9 +1216,15 @@ def _persons(tokens: Tokens) -> list[Found]:
             t.cased and not t.sent_start and g.is_name(w) and not g.ambiguous(w)
         ):
             add(k, k + 1)
-    # spellings next to a name: "smith, s m i t h"
+        elif t.cased and not t.sent_start and g.is_first(w) and not t.raw.isupper():
+            add(k, _extend_name(g, tokens, k + 1, strong=False))  # "I think Will said"
+    # spellings next to a name: "smith, s m i t h", "Kim, K-I-M"
     for k in range(n):
         if used[k]:
+            continue
+        if re.fullmatch(r"[a-z](-[a-z]){1,}", norms[k]):
+            if any(used[x] for x in range(max(0, k - 4), k)) or "spelled" in norms[k - 3 : k]:
+                add(k, k + 1)
             continue
         e = _spelled_run(norms, k)
         if e - k >= 3:
@@ -1294,6 +1397,28 @@ _FUNCTION = frozenset(
 )
 
 
+def _read_unit(tokens: Tokens, i: int) -> int | None:
+    """End of a flat or suite number after "apartment": "4b", "twelve", "three c"."""
+    norms = _norms(tokens)
+    n = len(norms)
+    if i < n and norms[i] in ("number", "#"):
+        i += 1
+    if i >= n:
+        return None
+    w = norms[i]
+    if re.fullmatch(r"#?\d{1,5}[a-z]?|[a-z]\d{1,4}", w):
+        return i + 1
+    run = read_number(tokens, i, allow_o=True)
+    if run is not None and not run.amount:
+        end = run.end
+        if end < n and len(norms[end]) == 1 and norms[end].isalpha():
+            end += 1
+        return end
+    if len(w) == 1 and w.isalpha():
+        return i + 1
+    return None
+
+
 def _places(tokens: Tokens) -> list[Found]:
     g = gazetteer()
     norms = _norms(tokens)
@@ -1340,15 +1465,9 @@ def _places(tokens: Tokens) -> list[Found]:
         name_tokens = 0
         while j >= 0 and name_tokens < 3:
             w = norms[j]
-            if (
-                w in _FUNCTION
-                or not w
-                or (read_number(tokens, j) is not None and w not in ORDINALS)
-            ):
-                if w in ORDINALS or re.fullmatch(r"\d+(st|nd|rd|th)", w):
-                    pass
-                else:
-                    break
+            ordinal = w in ORDINALS or re.fullmatch(r"\d+(st|nd|rd|th)", w)
+            if not ordinal and (w in _FUNCTION or not w or is_numberish(w)):
+                break
             j -= 1
             name_tokens += 1
         start = j + 1
@@ -1374,22 +1493,15 @@ def _places(tokens: Tokens) -> list[Found]:
         if end < n and norms[end] in _DIRECTIONS:
             end += 1
         if end < n and norms[end] in _UNIT_WORDS:
-            code = _read_code(tokens, _skip(norms, end + 1, 1, frozenset({"number"})), 4)
-            run = read_number(tokens, end + 1)
-            if code is not None:
-                end = code
-            elif run is not None:
-                end = run.end
-                if end < n and len(norms[end]) == 1 and norms[end].isalpha():
-                    end += 1
-        out.append(Found("location", start, end))
+            end = _read_unit(tokens, end + 1) or end
+        out.append(Found(_ADDRESS, start, end))
     # "p o box 123"
     for k in range(n):
         if norms[k] == "box" and k > 0 and norms[k - 1] in ("po", "o", "p.o"):
             start = k - 2 if k > 1 and norms[k - 2] == "p" else k - 1
             run = read_number(tokens, k + 1)
             if run is not None:
-                out.append(Found("location", start, run.end))
+                out.append(Found(_ADDRESS, start, run.end))
     # "i live in <word>", "a town called <word>"
     for k in range(n):
         for phrase in _LOC_STRONG:
@@ -1479,11 +1591,17 @@ def detect(tokens: Tokens, enabled: frozenset[str]) -> list[Found]:
                     best = (s, prev + 1)
                 s = x
             prev = x
-        if best[1] - best[0] < (f.end - f.start) and f.policy not in ("location", "person_name"):
+        if best[1] - best[0] < (f.end - f.start) and f.policy not in (
+            "location",
+            _ADDRESS,
+            "person_name",
+            _ID_CODE,
+        ):
             continue  # a number cut in half is no longer what was detected
         for x in range(best[0], best[1]):
             owner[x] = f.policy
         kept.append(Found(f.policy, best[0], best[1]))
+    kept = [Found(_ALIASES.get(f.policy, f.policy), f.start, f.end) for f in kept]
     kept = [f for f in kept if f.policy in enabled]
     kept.sort(key=lambda f: f.start)
     merged: list[Found] = []

@@ -235,13 +235,16 @@ class Gazetteer:
     states: frozenset[tuple[str, ...]]
 
     def is_first(self, norm: str) -> bool:
-        return norm in self.first
+        return norm.replace("'", "") in self.first
 
     def is_last(self, norm: str) -> bool:
-        return norm in self.last
+        flat = norm.replace("'", "")
+        if "-" in flat:
+            return all(p in self.last for p in flat.split("-") if p)
+        return flat in self.last
 
     def is_name(self, norm: str) -> bool:
-        return norm in self.first or norm in self.last
+        return self.is_first(norm) or self.is_last(norm)
 
     def ambiguous(self, norm: str) -> bool:
         """A name or place that is also an ordinary word ("will", "mobile")."""

@@ -14,6 +14,9 @@ __all__ = ["NumberRun", "Token", "read_number", "tokenize"]
 
 _STRIP = " \t\r\n\"'“”‘’`()[]{}<>,;!?…*"
 _SENTENCE_END = (".", "?", "!")
+_KEEP_CLITIC = frozenset(
+    ["it's", "that's", "what's", "he's", "she's", "there's", "here's", "let's", "who's"]
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,11 @@ def normalize(raw: str) -> str:
     text = raw.replace("’", "'").replace("‘", "'").lower().strip(_STRIP)
     while text.endswith(".") and not re.search(r"\d\.\d|\.\w+\.$", text):
         text = text[:-1].rstrip(_STRIP)
-    return text.strip(_STRIP)
+    text = text.strip(_STRIP)
+    # a possessive or "is" clitic goes: "code's" -> "code", "it's" -> "it"
+    if text.endswith("'s") and len(text) > 2 and text not in _KEEP_CLITIC:
+        return text[:-2]
+    return text
 
 
 def tokenize(words: list[str]) -> list[Token]:
