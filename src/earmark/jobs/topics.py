@@ -8,26 +8,22 @@
   (recognised by its ``tags`` key holding an object, or a string together with at least one
   of ``threshold``/``engine``/``model``).
 
-``iab_categories: true`` tags the transcript against a static IAB-style label list shipped in
-``earmark/data/iab_labels.txt`` with the embedding tagger.
+``iab_categories: true`` is :mod:`earmark.jobs.iab` (the IAB Content Taxonomy 2.1).
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 from collections.abc import Mapping
-from importlib import resources
 
 from earmark.errors import EarmarkError, InputError
 from earmark.jobs.options import TopicsRequest
 from earmark.storage.base import TopicsOutcome
 from earmark.tagging.base import TagOptions
 from earmark.tagging.registry import TaggerPool, check_engine
-from earmark.types import Tag, TagList, Transcript
+from earmark.types import TagList, Transcript
 
-__all__ = ["TopicsRequest", "default_tags_spec", "iab_tags", "parse_custom_tags", "run_topics"]
+__all__ = ["TopicsRequest", "default_tags_spec", "parse_custom_tags", "run_topics"]
 
 _SETTINGS_KEYS = frozenset(
     {"tags", "threshold", "engine", "model", "speaker", "channel", "per_speaker"}
@@ -146,27 +142,6 @@ def _inline(tags: TagList) -> dict[str, object]:
             t.name: {"description": t.description, "examples": list(t.examples)} for t in tags.tags
         },
     }
-
-
-@functools.cache
-def iab_tags() -> TagList:
-    """The shipped IAB-style label list, each label described in plain words."""
-    text = resources.files("earmark").joinpath("data/iab_labels.txt").read_text("utf-8")
-    labels = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    return TagList(
-        tags=tuple(Tag(name=lb, description=humanize_label(lb)) for lb in labels), name="iab"
-    )
-
-
-def humanize_label(label: str) -> str:
-    """``"Technology&Computing>Computing>ComputerNetworking"`` ->
-    ``"Technology & Computing: Computing: Computer Networking"``."""
-    parts = []
-    for part in label.split(">"):
-        words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", " ", part)
-        words = words.replace("&", " & ").replace(" And ", " and ")
-        parts.append(re.sub(r"\s+", " ", words).strip())
-    return ": ".join(parts)
 
 
 def run_topics(

@@ -228,7 +228,7 @@ def _domain(norms: list[str], i: int, first: str | None = None) -> int | None:
         dotted = "." in norms[j]
         j += 1
     end = j
-    while j + 1 < len(norms) and norms[j] in ("dot", "period", ".") and _ALNUM.match(norms[j + 1]):
+    while j + 1 < len(norms) and norms[j] in ("dot", ".") and _ALNUM.match(norms[j + 1]):
         labels.extend(x for x in norms[j + 1].split(".") if x)
         dotted = True
         j += 2
@@ -238,10 +238,38 @@ def _domain(norms: list[str], i: int, first: str | None = None) -> int | None:
     return end
 
 
+_LOCAL_STOP = frozenset(
+    [
+        "website",
+        "site",
+        "web",
+        "online",
+        "us",
+        "me",
+        "him",
+        "her",
+        "them",
+        "you",
+        "it",
+        "home",
+        "office",
+        "work",
+        "page",
+        "look",
+        "find",
+        "here",
+        "there",
+        "available",
+    ]
+)
+
+
 def _local_part(tokens: Tokens, norms: list[str], at: int) -> int | None:
     """Start of the user part that ends just before the "at" at index ``at``."""
     s = at - 1
     if s < 0 or not _ALNUM.match(norms[s]) or norms[s] in CONNECTORS or norms[s] in SKIP:
+        return None
+    if norms[s] in _LOCAL_STOP:
         return None
     while s > 0:
         prev = norms[s - 1]
@@ -617,15 +645,15 @@ def _classify(tokens: Tokens, run: NumberRun, ctx: str | None) -> str | None:
         return "credit_card_expiration"
     if ctx == "ssn" and n in (4, 9):
         return "us_social_security_number"
-    if ctx == "bank" and n >= 4:
+    if ctx == "bank" and n >= 5:
         return "banking_information"
-    if ctx == "account" and n >= 4:
+    if ctx == "account" and n >= 5:
         return "account_number"
-    if ctx == "dl" and n >= 4:
+    if ctx == "dl" and n >= 5:
         return "drivers_license"
     if ctx == "passport" and n >= 5:
         return "passport_number"
-    if ctx == "health" and n >= 4:
+    if ctx == "health" and n >= 5:
         return "healthcare_number"
     if ctx == "zip" and n in (5, 9):
         return "location"
@@ -670,7 +698,12 @@ def _numbers(tokens: Tokens) -> list[Found]:
             k += 1
             continue
         ctx = _number_context(norms, run.start, run.end)
-        policy = _classify(tokens, run, ctx)
+        after_month = run.start > 0 and (
+            norms[run.start - 1] in MONTHS or norms[run.start - 1] in MONTH_ABBR
+        )
+        policy = (
+            None if after_month and ctx not in ("card", "phone") else _classify(tokens, run, ctx)
+        )
         if policy is not None:
             out.append(Found(policy, run.start, run.end))
         k = run.end
@@ -1095,7 +1128,7 @@ def _clause_end(tokens: Tokens, j: int) -> bool:
 
 def _name_word(w: str) -> bool:
     """Letters, a hyphen, or an O'/D' prefix; no contraction ("i'm", "that's")."""
-    ok = re.fullmatch(r"[a-z][a-z\-]*|[a-z]'[a-z]{2,}", w)
+    ok = re.fullmatch(r"[a-z][a-z\-]*|[od]'[a-z]{2,}", w)
     return bool(ok) and w not in NOT_NAMES
 
 
@@ -1112,7 +1145,7 @@ def _name_ok(g: Gazetteer, tokens: Tokens, j: int, tier: str) -> bool:
     if tier == "strong" and (listed or not common):
         return True
     if tier in ("medium", "role"):
-        unlisted_ok = tier == "medium" and not listed and not common
+        unlisted_ok = tier == "medium" and not listed and not common and "-" not in w
         if (listed and not g.ambiguous(w)) or unlisted_ok:
             return (w,) not in g.places or g.is_first(w)
         if g.is_first(w) and _clause_end(tokens, j):
@@ -1397,6 +1430,12 @@ _FUNCTION = frozenset(
 )
 
 
+def is_cased(tokens: Tokens) -> bool:
+    """Does the transcript use capitals (Whisper's usual output) rather than all lower?"""
+    inner = [t for t in tokens if not t.sent_start and t.norm not in ("i", "i'm", "i'll")]
+    return bool(inner) and sum(t.cased for t in inner) >= max(1, len(inner) // 50)
+
+
 def _read_unit(tokens: Tokens, i: int) -> int | None:
     """End of a flat or suite number after "apartment": "4b", "twelve", "three c"."""
     norms = _norms(tokens)
@@ -1425,6 +1464,8 @@ def _places(tokens: Tokens) -> list[Found]:
     n = len(norms)
     out: list[Found] = []
 
+    text_cased = is_cased(tokens)
+
     def context_before(k: int) -> bool:
         j = k - 1
         while j >= 0 and (norms[j] in FILLERS or norms[j] == "the"):
@@ -1448,14 +1489,23 @@ def _places(tokens: Tokens) -> list[Found]:
         name_like = hit == 1 and g.is_first(words[0])
         cased = all(x.cased for x in tokens[k : k + hit]) and not t.sent_start
         followed_by_place = k + hit < n and (norms[k + hit],) in g.states
-        if (
-            (not ambiguous and not name_like)
-            or context_before(k)
-            or (cased and not ambiguous)
-            or (not ambiguous and followed_by_place)
-            or (cased and followed_by_place)
-        ):
-            out.append(Found("location", k, k + hit))
+        if ambiguous:
+            # "mobile", "reading", "spring", "most": a place only right after "in",
+            # "from", "live in"..., and capitalised when the transcript is cased
+            prev = norms[k - 1] if k > 0 else ""
+            ok = prev in _LOC_TRIGGERS and prev not in ("at", "around", "to")
+            ok = ok and (cased or not text_cased) and not (cased and t.raw.isupper())
+            ok = ok or (cased and followed_by_place)
+        else:
+            ok = (
+                not name_like
+                or context_before(k)
+                or cased
+                or followed_by_place
+                or (k > 0 and (norms[k - 1],) in g.places)
+            )
+        if ok:
+            out.append(Found(_ADDRESS if hit > 1 else "location", k, k + hit))
         k += hit
     # street addresses
     for k in range(n):

@@ -240,7 +240,10 @@ class Gazetteer:
     def is_last(self, norm: str) -> bool:
         flat = norm.replace("'", "")
         if "-" in flat:
-            return all(p in self.last for p in flat.split("-") if p)
+            parts = [p for p in flat.split("-") if p]
+            return len(parts) > 1 and all(
+                len(p) > 2 and p in self.last and p not in COMMON_WORDS for p in parts
+            )
         return flat in self.last
 
     def is_name(self, norm: str) -> bool:
