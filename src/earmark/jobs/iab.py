@@ -12,15 +12,18 @@ space-separated word is upper-cased, the rest kept as it is (``Home & Garden`` -
 
 How a recording is tagged (:func:`iab_categories`), with the embedding tagger:
 
-1. The 29 tier-1 topics are scored on their own. Each is described by its name and its
-   tier-2 children's names (``"Sports, American Football, Baseball, ..."``), so the
-   tagger's phrase prototypes cover what the category holds.
+1. The 29 tier-1 topics are scored on their own. Each is described by its name and all
+   its descendants' names (``"Sports, American Football, Baseball, ..."``), so the
+   tagger's phrase prototypes cover what the category holds (``benchmarks/tagging.md``,
+   "IAB Content Taxonomy 2.1": the name alone, or the tier-2 names only, ranked tier 1
+   less well).
 2. The *relevant* tier-1 topics are those selected (relevance at or over the threshold),
    at most :data:`MAX_PARENTS`, best first; when none is selected, the best one alone.
-3. Those tier-1 topics and all their descendants (tiers 2-4) are scored together in a
-   second list; each is named by its path in plain words (``"Healthy Living: Women's
-   Health"``) and described by its own name and its children's names. Descendants of
-   other tier-1 topics are not scored and not listed.
+3. The descendants (tiers 2-4) of those tier-1 topics are scored: the tagger ranks all
+   698 topics as one list (one cached list, so no new tag vectors per recording), each
+   named by its path in plain words (``"Healthy Living: Women's Health"``) and described
+   by its own and its descendants' names, and the descendants of the relevant tier-1
+   topics keep their relevance; those of other tier-1 topics are dropped (not listed).
 4. A topic's relevance is never above its parent's: a tier-2/3/4 topic's relevance is the
    smaller of its own (step 3) and its parent's (after this rule), window by window and
    for the whole recording; a tier-1 topic keeps its relevance from step 1.
@@ -120,11 +123,17 @@ def _index() -> tuple[dict[str, IabTopic], dict[str, tuple[IabTopic, ...]]]:
     return by_label, {k: tuple(v) for k, v in children.items()}
 
 
+def _descendants(topic: IabTopic) -> list[IabTopic]:
+    out: list[IabTopic] = []
+    for kid in _index()[1].get(topic.label, ()):
+        out += [kid, *_descendants(kid)]
+    return out
+
+
 def _tag(topic: IabTopic) -> Tag:
     """The tagger's tag: the path in plain words, described by the topic's own name and
-    its children's names (the tagger makes one prototype per listed name)."""
-    kids = _index()[1].get(topic.label, ())
-    names = [_plain(topic.tiers[-1]), *(_plain(k.tiers[-1]) for k in kids)]
+    all its descendants' names (the tagger makes one prototype per listed name)."""
+    names = [_plain(topic.tiers[-1]), *(_plain(k.tiers[-1]) for k in _descendants(topic))]
     return Tag(name=topic.words, description=", ".join(names))
 
 

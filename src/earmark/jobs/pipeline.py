@@ -19,9 +19,10 @@ from pathlib import Path
 from earmark.config import Settings
 from earmark.errors import DownloadError, EarmarkError, InputError, MediaError
 from earmark.jobs.fetch import FetchOptions, download
+from earmark.jobs.iab import run_iab
 from earmark.jobs.options import JobOptions, options_from_json
 from earmark.jobs.textform import plain_text
-from earmark.jobs.topics import TopicsRequest, iab_tags, run_topics
+from earmark.jobs.topics import run_topics
 from earmark.runtime import Runtime
 from earmark.storage.base import JobRecord, JobResult, TranscriptStore
 from earmark.storage.files import FileStore
@@ -158,7 +159,7 @@ class Pipeline:
         transcript = plain_text(transcript, punctuate=opts.punctuate, format_text=opts.format_text)
         taggers = self.runtime.taggers
         custom = run_topics(transcript, opts.custom_tags, taggers) if opts.custom_tags else None
-        iab = run_topics(transcript, TopicsRequest(tags=iab_tags()), taggers) if opts.iab else None
+        iab = run_iab(transcript, taggers) if opts.iab else None
         return JobResult(
             transcript=transcript,
             model=transcript.model or opts.model,
