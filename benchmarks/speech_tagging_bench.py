@@ -17,8 +17,8 @@ Methods: ``plain cosine`` embeds the text as the mean of its 150-word chunks (ea
 under MiniLM's 256 word pieces; a short text is one chunk) and takes the closest
 ``"Topic: <name>. <description>"``; it never says "none". ``earmark`` is
 ``get_tagger("embedding")``. ``--before REV`` adds the embedding tagger of that commit
-(its ``embedding.py`` loaded beside the current one), ``earmark, no topical weights`` is
-the current code with the sentence weighting and long-sentence cutting off, and
+(its ``embedding.py`` loaded beside the current one), ``earmark + SPEECH_CONFIG`` is the
+opt-in setting (long sentences cut into pieces, sentences weighted by topicality), and
 ``rank average`` averages each tag's rank under earmark and plain cosine ("none" from
 earmark).
 
@@ -54,7 +54,7 @@ import tagging_bench as tb  # noqa: E402
 
 from earmark.tagging import TagOptions, get_tagger, load_tags  # noqa: E402
 from earmark.tagging.base import Tagger, TagInput  # noqa: E402
-from earmark.tagging.embedding import EmbeddingConfig, EmbeddingTagger  # noqa: E402
+from earmark.tagging.embedding import SPEECH_CONFIG, EmbeddingTagger  # noqa: E402
 from earmark.types import TagList, TagResult, TagScore  # noqa: E402
 
 SPEECH = ROOT / "benchmarks" / "speech_dev"
@@ -366,8 +366,8 @@ def main() -> None:
             methods.append((f"earmark before ({args.before})", cls(earmark.encoder)))
     methods.append(("earmark", earmark))
     if not args.no_variants:
-        off = EmbeddingConfig(topical_center=None, long_sentence_words=None)
-        methods.append(("earmark, no topical weights", EmbeddingTagger(earmark.encoder, off)))
+        speech = EmbeddingTagger(earmark.encoder, SPEECH_CONFIG)
+        methods.append(("earmark + SPEECH_CONFIG (topical weights)", speech))
         methods.append(("rank average (earmark, plain)", RankAverage(earmark, plain)))
 
     print(

@@ -212,8 +212,7 @@ def test_tag_vector_is_the_mean_of_templates_and_phrase_prototypes() -> None:
 
 def test_window_vector_pools_its_sentences() -> None:
     enc = _RecordingEncoder()
-    # the topical weights (tests/tagging/test_topical_weighting.py) off: square roots only
-    tagger = EmbeddingTagger(enc, EmbeddingConfig(topical_center=None))
+    tagger = EmbeddingTagger(enc)
     tagger.tag("warm up", TAGS)
     text = "goal goal goal goal goal goal goal goal goal. vote!"
     enc.texts.clear()
