@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from earmark.errors import EarmarkError, InputError
 from earmark.jobs.options import TopicsRequest
@@ -30,13 +30,20 @@ _SETTINGS_KEYS = frozenset(
 )
 
 
-def parse_custom_tags(value: object, *, read_files: bool = False) -> TopicsRequest:
+def parse_custom_tags(
+    value: object,
+    *,
+    read_files: bool = False,
+    saved: Callable[[str], TagList | None] | None = None,
+) -> TopicsRequest:
     """Validate the ``custom_tags`` field. Raises :class:`InputError` (or
     :class:`earmark.errors.TagListError`) with what is wrong.
 
     A client's string is a preset name, never a path: ``read_files`` stays ``False`` for
     anything that came over the wire (only the server's own ``EARMARK_CUSTOM_TAGS`` may name
     a file, and that is read once at start-up by :func:`default_tags_spec`).
+    ``saved`` resolves a name that is not a preset to the caller's saved tag list (the web
+    app's lists, :func:`earmark.storage.library.saved_lists`), or ``None``.
     """
     spec: object = value
     threshold: float | None = None
@@ -69,7 +76,15 @@ def parse_custom_tags(value: object, *, read_files: bool = False) -> TopicsReque
         )
     from earmark.tagging import load_tags
 
-    tags = load_tags(spec if isinstance(spec, str) else dict(spec), read_files=read_files)
+    found = None
+    if saved is not None and isinstance(spec, str) and not spec.strip().startswith("{"):
+        from earmark.tagging import presets
+
+        found = None if spec.strip().lower() in presets() else saved(spec.strip())
+    if found is not None:
+        tags = found
+    else:
+        tags = load_tags(spec if isinstance(spec, str) else dict(spec), read_files=read_files)
     return TopicsRequest(
         tags=tags,
         threshold=threshold,

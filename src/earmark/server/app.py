@@ -81,8 +81,10 @@ def create_app(services: Services, *, manage_services: bool = True) -> FastAPI:
 
 def _mount_routers(app: FastAPI) -> None:
     from earmark.server.routes_v2 import build_router
+    from earmark.server.web import mount_web
 
     app.include_router(build_router())
+    mount_web(app)  # the web app at / (earmark.server.web)
     try:
         gateway = importlib.import_module(GATEWAY_MODULE)
     except ModuleNotFoundError as exc:

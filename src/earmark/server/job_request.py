@@ -9,6 +9,7 @@ reads, and the webhook secret kept apart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from earmark.jobs.options import DEFAULT_LANGUAGE, JobOptions, SpeakerRequest, T
 from earmark.jobs.pipeline import PipelineConfig
 from earmark.jobs.topics import parse_custom_tags
 from earmark.server.schemas import ECHO_FIELDS, CreateTranscript, parse_create
+from earmark.types import TagList
 
 __all__ = ["AcceptedRequest", "accept"]
 
@@ -29,8 +31,14 @@ class AcceptedRequest:
     options: JobOptions
 
 
-def accept(body: object, config: PipelineConfig) -> AcceptedRequest:
-    """Validate ``body`` and resolve it; raises :class:`~earmark.errors.InputError`."""
+def accept(
+    body: object,
+    config: PipelineConfig,
+    saved: Callable[[str], TagList | None] | None = None,
+) -> AcceptedRequest:
+    """Validate ``body`` and resolve it; raises :class:`~earmark.errors.InputError`.
+
+    ``saved`` resolves ``custom_tags: "<name>"`` to the caller's saved tag list."""
     params = parse_create(body)
     echo = params.model_dump(include=set(ECHO_FIELDS), exclude_none=True)
     custom: object = params.custom_tags
@@ -47,7 +55,7 @@ def accept(body: object, config: PipelineConfig) -> AcceptedRequest:
         punctuate=params.punctuate is not False,
         format_text=params.format_text is not False,
         prompt=_prompt(params),
-        custom_tags=_topics(custom),
+        custom_tags=_topics(custom, saved),
         iab=params.iab_categories is True,
         temperature=params.temperature or 0.0,
         multichannel=params.multichannel is True or params.dual_channel is True,
@@ -65,10 +73,12 @@ def _speakers(params: CreateTranscript) -> SpeakerRequest | None:
     return SpeakerRequest(expected=params.speakers_expected, min_speakers=low, max_speakers=high)
 
 
-def _topics(custom: object) -> TopicsRequest | None:
+def _topics(
+    custom: object, saved: Callable[[str], TagList | None] | None = None
+) -> TopicsRequest | None:
     if custom is None:
         return None
-    return parse_custom_tags(custom, read_files=False)
+    return parse_custom_tags(custom, read_files=False, saved=saved)
 
 
 def _prompt(params: CreateTranscript) -> str | None:

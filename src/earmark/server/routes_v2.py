@@ -29,6 +29,7 @@ from earmark.server.render import render_list_item, render_transcript
 from earmark.server.services import Services
 from earmark.storage import TERMINAL, JobRecord, JobResult, ListQuery, UploadRecord, utc_now
 from earmark.storage.files import FileStore, too_large
+from earmark.storage.library import saved_lists
 from earmark.storage.sweep import release_upload
 
 __all__ = ["build_router"]
@@ -92,7 +93,8 @@ async def create_transcript(
     request: Request, caller: ApiCaller, services: AppServices
 ) -> JSONResponse:
     """``POST /v2/transcript``: validate, store (``queued``), enqueue; answers 200."""
-    accepted = accept(decode_json_body(await request.body()), services.pipeline.config)
+    saved = saved_lists(services.store, caller.owner)  # custom_tags: "<saved list name>"
+    accepted = accept(decode_json_body(await request.body()), services.pipeline.config, saved)
     audio_url = (accepted.params.audio_url or "").strip()
     if not audio_url:
         raise InputError("Transcript creation error, audio_url not found")
