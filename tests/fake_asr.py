@@ -19,23 +19,25 @@ FAKE_TEXT = (
 
 
 class FakeEngine(ASREngine):
-    """Hears FAKE_TEXT in any audio (decoding still runs, so bad media still fails)."""
+    """Hears ``text`` (FAKE_TEXT by default) in any audio (decoding still runs, so bad media
+    still fails)."""
 
-    def __init__(self, options: EngineOptions) -> None:
+    def __init__(self, options: EngineOptions, text: str = FAKE_TEXT) -> None:
         self.options = options
+        self.text = text
 
     def stream(
         self, audio: AudioData, options: ASROptions
     ) -> tuple[TranscriptionInfo, Iterator[Segment]]:
         start = audio.offset_ms
         end = audio.offset_ms + audio.duration_ms
-        texts = FAKE_TEXT.split()
+        texts = self.text.split()
         step = max(1, (end - start) // len(texts))
         words = tuple(
             Word(t, start + i * step, start + (i + 1) * step, 0.9) for i, t in enumerate(texts)
         )
         info = TranscriptionInfo("en", 1.0, end, "fake")
-        return info, iter([Segment(0, start, words[-1].end_ms, FAKE_TEXT, words, 0.9)])
+        return info, iter([Segment(0, start, words[-1].end_ms, self.text, words, 0.9)])
 
 
 register_engine("fake", FakeEngine)

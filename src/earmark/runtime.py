@@ -22,6 +22,7 @@ from earmark.tagging.registry import TaggerPool
 from earmark.types import AudioData, Segment, Transcript
 
 if TYPE_CHECKING:
+    from earmark.diarize import Diarizer
     from earmark.llm import Router
 
 __all__ = ["Runtime", "default_asr_options"]
@@ -54,7 +55,17 @@ class Runtime:
         self.engines = engines or EnginePool(kind=self.settings.asr.asr_engine)
         self.taggers = taggers or TaggerPool(self.settings, router=self.llm_router)
         self._router: Router | None = None
+        self._diarizer: Diarizer | None = None
         self._lock = threading.Lock()
+
+    def diarizer(self) -> Diarizer:
+        """The speaker-labelling engine of these settings (loaded on first use)."""
+        with self._lock:
+            if self._diarizer is None:
+                from earmark.diarize import create_diarizer
+
+                self._diarizer = create_diarizer(self.settings.asr.diarizer)
+            return self._diarizer
 
     def llm_router(self) -> Router:
         """The LLM router for these settings (built on first use)."""

@@ -94,3 +94,133 @@ def test_same_audio_same_text(base_server: LiveServer, samples: Path) -> None:
         for _ in range(3)
     }
     assert len(texts) == 1
+
+
+# -- speaker labels ---------------------------------------------------------------------
+
+TURNS = [  # (LibriSpeech utterance, true speaker): two voices taking turns
+    ("1688-142285-0007", "x"),
+    ("1998-15444-0003", "y"),
+    ("1688-142285-0006", "x"),
+    ("1998-15444-0009", "y"),
+]
+
+
+@pytest.fixture(scope="module")
+def dialogue(shared: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Any]]:
+    """A two-speaker conversation (wav) and its truth: (start_ms, end_ms, speaker) per turn."""
+    import wave
+
+    import numpy as np
+
+    from earmark.audio import decode_audio
+
+    folder = shared / "data" / "librispeech_test_other_subset" / "audio"
+    pieces, truth, at = [], [], 0
+    gap = np.zeros(8_000, dtype=np.float32)  # 0.5 s between turns
+    for utt, who in TURNS:
+        samples = decode_audio(folder / f"{utt}.flac").samples
+        pieces += [samples, gap]
+        truth.append((at, at + len(samples) // 16, who))
+        at += (len(samples) + len(gap)) // 16
+    audio = np.concatenate(pieces)
+    path = tmp_path_factory.mktemp("dialogue") / "dialogue.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16_000)
+        w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
+    return path, truth
+
+
+def test_speaker_labels_through_the_sdk(
+    launch: Callable[..., LiveServer], dialogue: tuple[Path, list[Any]]
+) -> None:
+    server = launch()
+    aai.settings.base_url = server.url
+    aai.settings.api_key = KEY
+    path, truth = dialogue
+    config = aai.TranscriptionConfig(speaker_labels=True, speakers_expected=2)
+    transcript = aai.Transcriber().transcribe(str(path), config)
+    assert transcript.status == aai.TranscriptStatus.completed, transcript.error
+    words = transcript.words or []
+    assert words and all(w.speaker in ("A", "B") for w in words)
+    assert {u.speaker for u in transcript.utterances or []} == {"A", "B"}
+
+    # word-level accuracy under the best mapping of A/B to the true speakers
+    def true_speaker(start: int, end: int) -> str:
+        mid = (start + end) // 2
+        return min(
+            truth, key=lambda t: 0 if t[0] <= mid <= t[1] else min(abs(mid - t[0]), abs(mid - t[1]))
+        )[2]
+
+    pairs = [(w.speaker, true_speaker(w.start, w.end)) for w in words]
+    best = max(
+        sum((a == "A") == (t == "x") for a, t in pairs),
+        sum((a == "A") == (t == "y") for a, t in pairs),
+    )
+    assert best / len(pairs) >= 0.9, pairs
+
+
+# -- PII redaction ----------------------------------------------------------------------
+
+PII_TEXT = (
+    "hi my name is john smith and my phone number is five five five one two three four "
+    "five six seven and my card is 4111 1111 1111 1111 thanks"
+)
+
+
+@pytest.fixture(scope="module")
+def pii_server(launch: Callable[..., LiveServer]) -> LiveServer:
+    import fake_asr
+
+    from earmark.asr import register_engine
+
+    register_engine("fake-pii", lambda options: fake_asr.FakeEngine(options, text=PII_TEXT))
+    return launch(asr={"asr_engine": "fake-pii"})
+
+
+def test_pii_redaction_through_the_sdk(
+    pii_server: LiveServer, jfk_flac: Path, tmp_path: Path
+) -> None:
+    aai.settings.base_url = pii_server.url
+    aai.settings.api_key = KEY
+    config = aai.TranscriptionConfig(
+        redact_pii=True,
+        redact_pii_policies=[
+            aai.PIIRedactionPolicy.person_name,
+            aai.PIIRedactionPolicy.phone_number,
+            aai.PIIRedactionPolicy.credit_card_number,
+        ],
+        redact_pii_sub=aai.PIISubstitutionPolicy.entity_name,
+        redact_pii_audio=True,
+    )
+    transcript = aai.Transcriber().transcribe(str(jfk_flac), config)
+    assert transcript.status == aai.TranscriptStatus.completed, transcript.error
+    text = transcript.text or ""
+    for secret in ("john", "smith", "five five five", "4111"):
+        assert secret not in text.lower(), text
+    assert "[PERSON_NAME]" in text and "[PHONE_NUMBER]" in text and "[CREDIT_CARD_NUMBER]" in text
+    assert all("4111" not in w.text for w in transcript.words or [])
+    srt = transcript.export_subtitles_srt()
+    assert "smith" not in srt.lower() and "4111" not in srt
+    assert all("john" not in s.text.lower() for s in transcript.get_sentences())
+    url = transcript.get_redacted_audio_url()
+    assert url.startswith(pii_server.url + "/v2/redacted-audio/r")
+    out = tmp_path / "redacted.mp3"
+    transcript.save_redacted_audio(str(out))
+    assert out.stat().st_size > 1000
+
+
+def test_pii_hash_substitution_and_redacted_audio_needs_the_flag(
+    pii_server: LiveServer, jfk_flac: Path
+) -> None:
+    with pii_server.client() as c:
+        url = c.post("/v2/upload", content=jfk_flac.read_bytes()).json()["upload_url"]
+        created = c.post("/v2/transcript", json={"audio_url": url, "redact_pii": True}).json()
+        done = pii_server.wait(created["id"])
+        assert done["status"] == "completed", done
+        assert "john" not in done["text"] and "####" in done["text"]
+        r = c.get(f"/v2/transcript/{done['id']}/redacted-audio")
+        assert r.status_code == 400 and "redact_pii_audio" in r.json()["error"]
+        assert c.get("/v2/redacted-audio/" + "0" * 32).status_code == 404  # never a client upload

@@ -198,13 +198,21 @@ def test_webhook_auth_header_name_without_value_is_refused(client: httpx.Client)
     assert r.status_code == 400 and "together" in r.json()["error"], r.text
 
 
-@pytest.mark.parametrize("field", ["redact_pii", "redact_pii_audio"])
-def test_features_not_done_are_refused_not_skipped(client: httpx.Client, field: str) -> None:
-    r = _create(client, {"audio_url": DEAD_URL, field: True})
+@pytest.mark.parametrize(
+    "body, words",
+    [
+        ({"redact_pii": True, "redact_pii_policies": ["blood_type"]}, ["blood_type"]),
+        ({"redact_pii": True, "redact_pii_policies": ["no_such_policy"]}, ["no_such_policy"]),
+        ({"redact_pii_audio": True}, ["redact_pii_audio", "redact_pii"]),
+        ({"speaker_labels": True, "multichannel": True}, ["speaker_labels", "multichannel"]),
+    ],
+)
+def test_features_earmark_cannot_do_are_refused_not_skipped(
+    client: httpx.Client, body: dict[str, Any], words: list[str]
+) -> None:
+    r = _create(client, {"audio_url": DEAD_URL, **body})
     assert r.status_code == 400, r.text
-    assert field in r.json()["error"] and "not available" in r.json()["error"]
-    ok = _create(client, {"audio_url": DEAD_URL, field: False})
-    assert ok.status_code == 200, ok.text
+    assert all(w in r.json()["error"] for w in words), r.text
 
 
 def test_temperature_out_of_range_is_400(client: httpx.Client) -> None:

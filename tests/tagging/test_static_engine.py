@@ -9,7 +9,9 @@ import pytest
 
 import earmark.tagging as tagging
 from earmark.cli.tag import load_tagger
-from earmark.tagging import ENGINES, get_tagger, load_tags
+from earmark.config import ASRSettings, Settings
+from earmark.errors import InputError
+from earmark.tagging import ENGINES, TaggerPool, get_tagger, load_tags
 from earmark.tagging import static_encoder as se
 from earmark.tagging.embedding import EmbeddingConfig, EmbeddingTagger
 from earmark.tagging.static_encoder import STATIC_CONFIG, StaticEncoder, StaticOptions
@@ -19,9 +21,11 @@ from tests.conftest import STATIC_TEXTS
 
 @pytest.fixture
 def small_static(static_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """get_tagger("static") builds afresh from the small cached table (no distillation)."""
+    """A fresh tagger pool whose static table is the small cached one (no distillation):
+    ``get_tagger`` below builds from it."""
     monkeypatch.setenv("EARMARK_CACHE_DIR", str(static_cache_dir))
-    monkeypatch.setattr(tagging, "_TAGGERS", {})
+    pool = TaggerPool(Settings(asr=ASRSettings(cache_dir=static_cache_dir)))
+    monkeypatch.setattr(tagging, "default_pool", lambda: pool)
 
     def no_distill(*args: object, **kwargs: object) -> None:
         raise AssertionError("the test table should have been found in the cache")
@@ -38,7 +42,7 @@ def test_static_engine_is_listed_and_cached(small_static: Path) -> None:
     assert tagger.encoder.cache_path is not None
     assert tagger.encoder.cache_path.parent == small_static / "minilm-static"
     assert get_tagger("static", "all-MiniLM-L6-v2") is tagger
-    with pytest.raises(tagging.InputError, match="unknown model 'bert' for the static tagger"):
+    with pytest.raises(InputError, match="unknown model 'bert' for the static tagger"):
         get_tagger("static", "bert")
 
 
@@ -97,6 +101,8 @@ def test_cli_loader_tells_stderr_while_the_table_is_distilled(
 
     monkeypatch.setattr(se, "distill_table", fake)
     monkeypatch.setenv("EARMARK_CACHE_DIR", str(tmp_path))
+    pool = TaggerPool(Settings(asr=ASRSettings(cache_dir=tmp_path)))
+    monkeypatch.setattr(tagging, "default_pool", lambda: pool)
     tagger = load_tagger("static", None)
     assert isinstance(tagger, EmbeddingTagger) and tagger.name == "static"
     err = capsys.readouterr().err

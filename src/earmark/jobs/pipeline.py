@@ -18,6 +18,11 @@ from pathlib import Path
 
 from earmark.config import Settings
 from earmark.errors import DownloadError, EarmarkError, InputError, MediaError
+from earmark.jobs.conversation_steps import (
+    label_speakers,
+    redact_transcript,
+    store_redacted_audio,
+)
 from earmark.jobs.fetch import FetchOptions, download
 from earmark.jobs.iab import run_iab
 from earmark.jobs.options import JobOptions, options_from_json
@@ -26,6 +31,7 @@ from earmark.jobs.topics import run_topics
 from earmark.runtime import Runtime
 from earmark.storage.base import JobRecord, JobResult, TranscriptStore
 from earmark.storage.files import FileStore
+from earmark.types import AudioData
 
 __all__ = ["JobOptions", "Pipeline", "PipelineConfig", "parse_model_map"]
 
@@ -152,11 +158,21 @@ class Pipeline:
             multichannel=opts.multichannel,
         )
         try:
-            transcript = self.runtime.transcribe(path, asr_options, workers=workers)
+            audio = None if opts.multichannel else self._decode(path, opts)
+            transcript = self.runtime.transcribe(audio or path, asr_options, workers=workers)
         finally:
             if temporary:
                 self.files.discard(path)
         transcript = plain_text(transcript, punctuate=opts.punctuate, format_text=opts.format_text)
+        if opts.speakers is not None and audio is not None:
+            transcript = label_speakers(self.runtime, audio, transcript, opts.speakers)
+        redacted_audio = None
+        if opts.redact is not None:
+            transcript, spans = redact_transcript(transcript, opts.redact)
+            if opts.redact.audio and audio is not None:
+                redacted_audio = store_redacted_audio(
+                    audio, spans, opts.redact, job.owner, self.files, self.store
+                )
         taggers = self.runtime.taggers
         custom = run_topics(transcript, opts.custom_tags, taggers) if opts.custom_tags else None
         iab = run_iab(transcript, taggers) if opts.iab else None
@@ -165,7 +181,14 @@ class Pipeline:
             model=transcript.model or opts.model,
             custom_tags=custom,
             iab=iab,
+            redacted_audio=redacted_audio,
         )
+
+    @staticmethod
+    def _decode(path: Path, opts: JobOptions) -> AudioData:
+        from earmark.audio.decode import decode_audio
+
+        return decode_audio(path, start_ms=opts.start_ms, end_ms=opts.end_ms)
 
     def _audio(self, job: JobRecord) -> tuple[Path, bool]:
         """The local file to decode, and whether it is a temporary download."""

@@ -97,9 +97,14 @@ FEATURES: tuple[Feature, ...] = (
     Feature("remove_audio_tags", "not done", "ignored"),
     Feature("speech_threshold", "not done", "no minimum share of speech"),
     # speakers and channels
-    Feature("speaker_labels", "not done", "no diarization: `speaker` and `utterances` are null"),
-    Feature("speakers_expected", "not done", "no diarization"),
-    Feature("speaker_options", "not done", "no diarization"),
+    Feature(
+        "speaker_labels",
+        "done",
+        "speakers A, B... on every word and in `utterances` (pyannote segmentation + a "
+        "voice encoder, on CPU); not with multichannel (400)",
+    ),
+    Feature("speakers_expected", "done", "the exact number of speakers to find"),
+    Feature("speaker_options", "done", "min/max speakers to find"),
     Feature(
         "multichannel",
         "done",
@@ -110,8 +115,9 @@ FEATURES: tuple[Feature, ...] = (
     # audio intelligence
     Feature(
         "iab_categories",
-        "partly",
-        "earmark's own 381-label IAB-style taxonomy, not the official 698 labels",
+        "done",
+        "the official IAB Content Taxonomy 2.1 (698 topics); tier 2-4 labels only under a "
+        "relevant tier-1 topic; relevances are earmark's own",
     ),
     Feature(
         "custom_tags",
@@ -131,12 +137,26 @@ FEATURES: tuple[Feature, ...] = (
     Feature("custom_topics", "not done", "deprecated; ignored"),
     Feature("speech_understanding", "not done", "no translation, speaker naming or formatting"),
     # PII redaction
-    Feature("redact_pii", "not done", "no PII redaction; `true` is refused with a 400"),
-    Feature("redact_pii_audio", "not done", "no redacted audio; `true` is refused with a 400"),
-    Feature("redact_pii_audio_quality", "not done", "no redacted audio"),
-    Feature("redact_pii_audio_options", "not done", "no redacted audio"),
-    Feature("redact_pii_policies", "not done", "no PII redaction"),
-    Feature("redact_pii_sub", "not done", "no PII redaction"),
+    Feature(
+        "redact_pii",
+        "done",
+        "rules on the words (spoken and written forms, Luhn-checked cards, name and place "
+        "lists); text, words, utterances, sentences, paragraphs, SRT/VTT and tags see only "
+        "the redacted text",
+    ),
+    Feature(
+        "redact_pii_audio",
+        "done",
+        "the spans beeped out; `/redacted-audio` gives its URL until the upload TTL expires",
+    ),
+    Feature("redact_pii_audio_quality", "done", "mp3 (default) or wav"),
+    Feature("redact_pii_audio_options", "not done", "always beeped, never silenced"),
+    Feature(
+        "redact_pii_policies",
+        "partly",
+        "20 of AssemblyAI's policies; one earmark cannot do is refused with a 400 naming it",
+    ),
+    Feature("redact_pii_sub", "done", "`hash` (default) or `entity_name`"),
     # delivery
     Feature("webhook_url", "done", "POST `{transcript_id, status}`, retried with backoff"),
     Feature("webhook_auth_header_name", "done", "sent with every webhook"),

@@ -13,7 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from earmark.jobs.options import DEFAULT_LANGUAGE, JobOptions, SpeakerRequest, TopicsRequest
+from earmark.errors import InputError
+from earmark.jobs.options import (
+    DEFAULT_LANGUAGE,
+    JobOptions,
+    RedactRequest,
+    SpeakerRequest,
+    TopicsRequest,
+)
 from earmark.jobs.pipeline import PipelineConfig
 from earmark.jobs.topics import parse_custom_tags
 from earmark.server.schemas import ECHO_FIELDS, CreateTranscript, parse_create
@@ -60,13 +67,40 @@ def accept(
         temperature=params.temperature or 0.0,
         multichannel=params.multichannel is True or params.dual_channel is True,
         speakers=_speakers(params),
+        redact=_redact(params),
     )
     return AcceptedRequest(params=params, echo=echo, options=options)
+
+
+def _redact(params: CreateTranscript) -> RedactRequest | None:
+    """``redact_pii`` and its options; every policy must be one earmark performs (400
+    otherwise). Without ``redact_pii_policies``, every policy earmark performs applies."""
+    if params.redact_pii is not True:
+        if params.redact_pii_audio:
+            raise InputError("Transcript creation error, redact_pii_audio needs redact_pii: true")
+        return None
+    from earmark.redact import POLICIES, validate_policies
+
+    try:
+        policies = validate_policies(params.redact_pii_policies or POLICIES)
+    except InputError as exc:
+        raise InputError(f"Transcript creation error, redact_pii_policies: {exc.message}") from exc
+    return RedactRequest(
+        policies=policies,
+        substitution=params.redact_pii_sub or "hash",
+        audio=params.redact_pii_audio is True,
+        audio_format=params.redact_pii_audio_quality or "mp3",
+    )
 
 
 def _speakers(params: CreateTranscript) -> SpeakerRequest | None:
     if params.speaker_labels is not True:
         return None
+    if params.multichannel or params.dual_channel:
+        raise InputError(
+            "Transcript creation error, speaker_labels and multichannel cannot be combined: "
+            "with multichannel each channel is its own speaker"
+        )
     opts = params.speaker_options
     low = opts.min_speakers_expected if opts and opts.min_speakers_expected else 1
     high = opts.max_speakers_expected if opts and opts.max_speakers_expected else 10

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -17,7 +18,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from earmark.errors import DownloadError, InputError
+from earmark.errors import DownloadError, InputError, NotFoundError
+from earmark.jobs.conversation_steps import REDACTED_PREFIX
 from earmark.jobs.fetch import resolve_target
 from earmark.jobs.options import options_to_json
 from earmark.server.auth import ApiCaller, authenticate
@@ -60,6 +62,7 @@ def build_router() -> APIRouter:
     router.add_api_route(
         "/v2/transcript/{transcript_id}/redacted-audio", redacted_audio, methods=["GET"]
     )
+    router.add_api_route("/v2/redacted-audio/{upload_id}", redacted_audio_file, methods=["GET"])
     return router
 
 
@@ -228,6 +231,10 @@ async def delete_transcript(
     deleted = services.store.delete(transcript_id, caller.owner)
     if deleted is None:
         raise InputError(LOOKUP_ERROR)
+    if job.result is not None and job.result.redacted_audio:
+        await run_in_threadpool(
+            release_upload, services.store, services.files, job.result.redacted_audio, caller.owner
+        )
     if deleted.upload_id:
         # off the event loop: on PostgreSQL this drops the upload's chunks
         await run_in_threadpool(
@@ -346,11 +353,46 @@ async def search_words(
     return JSONResponse({"id": job.id, **word_search(result.transcript, terms)})
 
 
-async def redacted_audio(transcript_id: str, caller: ApiCaller, services: AppServices) -> Response:
-    """``GET /v2/transcript/{id}/redacted-audio``: earmark does not redact PII, so there is
-    never redacted audio; a clear 400 (the Python SDK reports it as expired/unavailable)."""
-    _lookup(services, transcript_id, caller.owner)
-    raise InputError(
-        "Redacted audio error, PII redaction is not available on this server "
-        "(redact_pii is accepted but not performed)"
-    )
+async def redacted_audio(
+    transcript_id: str, request: Request, caller: ApiCaller, services: AppServices
+) -> Response:
+    """``GET /v2/transcript/{id}/redacted-audio``: where the PII-redacted audio is.
+
+    200 ``{status: "redacted_audio_ready", redacted_audio_url}`` once the job has completed
+    with ``redact_pii_audio``; 202 while it runs (the Python SDK polls again); 400 when it was
+    not asked for, the job failed, or the file has expired (after ``EARMARK_UPLOAD_TTL_HOURS``,
+    like any upload). The URL needs no key, as AssemblyAI's: it is an unguessable id.
+    """
+    job = _lookup(services, transcript_id, caller.owner)
+    if not job.request.get("redact_pii_audio"):
+        raise InputError(
+            "Redacted audio error, this transcript was not created with redact_pii_audio: true"
+        )
+    if job.status in ("queued", "processing"):
+        return JSONResponse({"status": job.status}, status_code=202)
+    result = job.result
+    if job.deleted or result is None or not result.redacted_audio:
+        raise InputError(f"Redacted audio error, no redacted audio ({job.error or job.status})")
+    if await run_in_threadpool(services.store.get_upload, result.redacted_audio) is None:
+        raise InputError("Redacted audio error, the redacted audio has expired")
+    url = f"{base_url(request)}/v2/redacted-audio/{result.redacted_audio}"
+    return JSONResponse({"status": "redacted_audio_ready", "redacted_audio_url": url})
+
+
+async def redacted_audio_file(upload_id: str, services: AppServices) -> Response:
+    """``GET /v2/redacted-audio/{id}``: the redacted audio itself (no key: SDKs fetch it
+    without one). Only redacted audio is ever served here, never a client's upload."""
+    from fastapi.responses import FileResponse
+
+    if not upload_id.startswith(REDACTED_PREFIX) or not re.fullmatch(r"r[0-9a-f]{32}", upload_id):
+        raise NotFoundError("Redacted audio not found")
+    upload = await run_in_threadpool(services.store.get_upload, upload_id)
+    if upload is None or not Path(upload.path).is_file():
+        raise NotFoundError("Redacted audio not found (it may have expired)")
+    media = "audio/wav" if _is_wav(upload.path) else "audio/mpeg"
+    return FileResponse(upload.path, media_type=media)
+
+
+def _is_wav(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(4) == b"RIFF"

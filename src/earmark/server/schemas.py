@@ -51,12 +51,7 @@ LIMITS: dict[str, str] = {
 }
 """The documented limits, by field (rendered into ``docs/limits.md`` and checked by a test)."""
 
-REFUSED_FIELDS: dict[str, str] = {
-    "redact_pii": "PII redaction is not available on this server yet; send the request "
-    "without redact_pii (or with redact_pii: false)",
-    "redact_pii_audio": "redacted audio is not available on this server yet (there is no PII "
-    "redaction); send the request without redact_pii_audio",
-}
+REFUSED_FIELDS: dict[str, str] = {}
 """Boolean features that are refused with a 400 when ``true``, rather than accepted and
 silently not done."""
 

@@ -59,12 +59,14 @@ class JobResult:
 
     ``model`` is the local engine that ran (``speech_model_used``).
     ``custom_tags``/``iab`` are ``None`` when not requested.
+    ``redacted_audio`` is the upload id of the PII-redacted audio (``redact_pii_audio``).
     """
 
     transcript: Transcript
     model: str
     custom_tags: TopicsOutcome | None = None
     iab: TopicsOutcome | None = None
+    redacted_audio: str | None = None
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ def dump_result(result: JobResult) -> str:
         },
         "custom_tags": _dump_outcome(result.custom_tags),
         "iab": _dump_outcome(result.iab),
+        "redacted_audio": result.redacted_audio,
     }
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
 
@@ -57,6 +58,7 @@ def load_result(raw: str) -> JobResult:
         model=doc["model"],
         custom_tags=_load_outcome(doc.get("custom_tags")),
         iab=_load_outcome(doc.get("iab")),
+        redacted_audio=doc.get("redacted_audio"),
     )
 
 
