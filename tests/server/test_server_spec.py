@@ -72,7 +72,6 @@ class Job:
 
 
 NOT_PERFORMED_A = [
-    "speaker_labels",
     "summarization",
     "summary_model",
     "summary_type",
@@ -362,6 +361,9 @@ def test_not_performed_from_the_stored_request(spec: Spec) -> None:
         "custom_spelling": [],
         "multichannel": True,
         "temperature": 0.2,
+        "redact_pii_policies": ["person_name"],
+        "redact_pii_sub": "hash",
+        "speakers_expected": 2,
     }
     assert not_performed(performed) == []
     for status in ("queued", "processing", "error"):
@@ -369,15 +371,11 @@ def test_not_performed_from_the_stored_request(spec: Spec) -> None:
         assert "earmark_not_performed" not in body
         check_transcript(spec, body, ("earmark_languages",))  # asked for language_detection
     asked = {
-        "redact_pii": True,
-        "redact_pii_policies": ["person_name"],
-        "redact_pii_sub": "hash",
         "auto_chapters": True,
         "entity_detection": True,
         "auto_highlights": True,
         "disfluencies": True,
         "filter_profanity": True,
-        "speakers_expected": 2,
         "custom_spelling": [{"from": ["jfk"], "to": "JFK"}],
         "speech_threshold": 0.5,
         "language_confidence_threshold": 0.8,
