@@ -1,8 +1,9 @@
 """Full-text search over transcript text, for SQLite (FTS5) and PostgreSQL (``tsvector``).
 
 A completed transcript is cut into passages (a sentence or so, at most 40 words); each
-passage is a row of ``text_chunks`` with the start time of each of its words, so a hit
-links to the moment its first matching word is spoken. ``text_index`` holds one row per
+passage is a row of ``text_chunks``: its text folded (lower case, no accents) for matching,
+and its words as spoken with their start times (``times``, JSON ``[[ms, word], ...]``), so a
+hit shows the words and links to the moment its first matching word is spoken. ``text_index`` holds one row per
 indexed transcript (its duration, best and selected tags, a preview) and the range of its
 passages. :meth:`Searcher.refresh` indexes an owner's completed transcripts that are not
 indexed yet and drops what deleted transcripts left, in one transaction per transcript.
@@ -168,8 +169,10 @@ class Searcher:
             if not self.postgres:
                 base = int(run("SELECT coalesce(max(rowid), 0) AS m FROM text_chunks", ())[0][0])
             for n, chunk in enumerate(chunks):
-                text = " ".join(tok for tok, _ in chunk)
-                times = json.dumps([ms for _, ms in chunk])
+                # matched on folded text (PostgreSQL's 'simple' keeps accents); shown from
+                # the words as spoken, kept with their times
+                text = _fold(" ".join(tok for tok, _ in chunk))
+                times = json.dumps([[ms, tok] for tok, ms in chunk], ensure_ascii=False)
                 if self.postgres:
                     got = run(
                         "INSERT INTO text_chunks (transcript_id, owner, start_ms, times, text) "
@@ -250,10 +253,8 @@ class Searcher:
         hits = []
         wanted = set(terms)
         for row in self._q(sql, args):
-            times = json.loads(row["times"])
             tokens = tuple(
-                (tok, int(times[i]) if i < len(times) else int(row["start_ms"]), _hit(tok, wanted))
-                for i, tok in enumerate(str(row["text"]).split(" "))
+                (tok, int(ms), _hit(tok, wanted)) for ms, tok in json.loads(row["times"])
             )
             hits.append(
                 SearchHit(
