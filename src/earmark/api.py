@@ -95,7 +95,8 @@ def tag(
         elif path.suffix.lower() in TEXT_SUFFIXES:
             subject = read_text_file(path)
         else:
-            subject = transcribe(path, asr_options, settings=settings)
+            heard = transcribe(path, asr_options, settings=settings)
+            subject = runtime(settings).english_for_tagging(path, heard, asr_options)
     return runtime(settings).taggers.get(engine, model).tag(subject, taglist, options)
 
 

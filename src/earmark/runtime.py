@@ -9,6 +9,7 @@ CLI and the job pipeline all run it.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -132,6 +133,35 @@ class Runtime:
         transcript = engine.transcribe(audio, opts, on_segment=_segment_done)
         report(total_ms, total_ms)
         return transcript
+
+    def english_for_tagging(
+        self,
+        audio: AudioData | str | Path,
+        transcript: Transcript,
+        options: ASROptions | None = None,
+        workers: int = 1,
+    ) -> Transcript:
+        """What the English tag encoder should read: ``transcript`` itself when it is in
+        English, else Whisper's translation of the same audio into English (a second,
+        translating pass; its windows keep the recording's times).
+
+        The tagger's MiniLM is English-only; on Spanish or German text it ranks tags by
+        surface overlap (``benchmarks/tagging.md``, multilingual set).
+        """
+        if transcript.language.split("_")[0].split("-")[0].lower() in ("en", ""):
+            return transcript
+        opts = options or self.asr_options()
+        if opts.model.endswith(".en"):
+            return transcript  # an English-only model cannot translate
+        translate = dataclasses.replace(
+            opts,
+            task="translate",
+            language=transcript.language,
+            multilingual=False,
+            multichannel=False,
+            initial_prompt=None,
+        )
+        return self.transcribe(audio, translate, workers=workers)
 
     def _multichannel(
         self,

@@ -224,3 +224,31 @@ def test_pii_hash_substitution_and_redacted_audio_needs_the_flag(
         r = c.get(f"/v2/transcript/{done['id']}/redacted-audio")
         assert r.status_code == 400 and "redact_pii_audio" in r.json()["error"]
         assert c.get("/v2/redacted-audio/" + "0" * 32).status_code == 404  # never a client upload
+
+
+# -- tags in another language -----------------------------------------------------------
+
+SPANISH = (
+    "El equipo de fútbol ganó el partido de la liga anoche con dos goles del delantero, "
+    "y el entrenador felicitó a los jugadores por la victoria en el campeonato."
+)
+
+
+def test_spanish_speech_gets_the_english_tag(base_server: LiveServer, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        pytest.fail("espeak-ng is missing: apt-get install espeak-ng (.ci/run installs it)")
+    wav = tmp_path / "es.wav"
+    subprocess.run([espeak, "-v", "es", "-w", str(wav), SPANISH], check=True)
+    done = _run(base_server, wav, language_detection=True, custom_tags="media")
+    assert done["language_code"] == "es"
+    assert "fútbol" in done["text"].lower() or "futbol" in done["text"].lower()
+    result = done["custom_tags_result"]
+    assert result["best_tag"] == "Sports", result["summary"]
+    # the windows show what the English tagger read: Whisper's translation
+    assert (
+        result["results"] and "football" in " ".join(w["text"] for w in result["results"]).lower()
+    )

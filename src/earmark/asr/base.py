@@ -40,6 +40,8 @@ class ASROptions:
         it, and a window in another language can then be decoded as silence).
     multichannel: transcribe each audio channel on its own (words carry ``channel``);
         identical channels (mono stored as stereo) are transcribed once.
+    task: ``"transcribe"``, or ``"translate"`` to English (Whisper's own translation; the
+        English tagger reads it for recordings in other languages).
     """
 
     model: str = "base"
@@ -57,6 +59,7 @@ class ASROptions:
     multilingual: bool = False
     condition_on_previous_text: bool | None = None
     multichannel: bool = False
+    task: Literal["transcribe", "translate"] = "transcribe"
 
 
 @dataclass(frozen=True)
@@ -120,4 +123,3 @@ def main_language(segments: Sequence[Segment]) -> str | None:
         if seg.language:
             spoken[seg.language] = spoken.get(seg.language, 0) + max(1, seg.end_ms - seg.start_ms)
     return max(spoken, key=lambda k: spoken[k]) if spoken else None
-

@@ -143,6 +143,7 @@ class FasterWhisperEngine(ASREngine):
             word_timestamps=options.word_timestamps,
             vad_filter=options.vad,
             initial_prompt=options.initial_prompt or None,
+            task=options.task,
             temperature=options.temperature,
             multilingual=multilingual,
             condition_on_previous_text=(not multilingual) if condition is None else condition,

@@ -197,7 +197,10 @@ def tag_command(
         else:
             transcript = api.transcribe(item.path, asr, on_progress=progress, settings=settings)
             text = transcript.text
-        result = tagger.tag(transcript if transcript is not None else text, taglist, options)
+        subject: Transcript | str = text
+        if transcript is not None:  # other languages are tagged through Whisper's English
+            subject = api.runtime(settings).english_for_tagging(item.path, transcript, asr)
+        result = tagger.tag(subject, taglist, options)
         tagged = TaggedItem(file=name, text=text, transcript=transcript, result=result)
         return _render(tagged, fmt, to_stdout, multi, collected, no_text, width)
 

@@ -3,12 +3,14 @@ and PII redaction (text and audio). Each takes the typed request from the job's 
 
 Order matters and is fixed in :meth:`earmark.jobs.pipeline.Pipeline.process`: words get
 their speakers first (redaction keeps each word's speaker and times), then the text is
-redacted, and topic tags are computed on the redacted transcript, so no tag window's text
-can show what redaction removed.
+redacted, and topic tags are computed on the redacted transcript (or on its redacted
+English translation, for recordings in other languages), so no tag window's text can show
+what redaction removed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, cast
 
 from earmark.jobs.options import RedactRequest, SpeakerRequest
@@ -18,27 +20,38 @@ from earmark.storage.files import FileStore
 from earmark.types import AudioData, Transcript
 
 if TYPE_CHECKING:
+    from earmark.diarize import SpeakerTurn
     from earmark.redact import PiiSpan
 
-__all__ = ["REDACTED_PREFIX", "label_speakers", "redact_transcript", "store_redacted_audio"]
+__all__ = [
+    "REDACTED_PREFIX",
+    "label_words",
+    "redact_transcript",
+    "speaker_turns",
+    "store_redacted_audio",
+]
 
 REDACTED_PREFIX = "r"
 """Upload ids of redacted audio start with this (served without auth by their id)."""
 
 
-def label_speakers(
-    runtime: Runtime, audio: AudioData, transcript: Transcript, request: SpeakerRequest
-) -> Transcript:
-    """``transcript`` with a speaker ("A", "B"...) on every word and segment."""
-    from earmark.diarize import DiarizeOptions, label_words
+def speaker_turns(runtime: Runtime, audio: AudioData, request: SpeakerRequest) -> list[SpeakerTurn]:
+    """Who speaks when in ``audio``: turns of speakers "A", "B"... (the runtime's diarizer)."""
+    from earmark.diarize import DiarizeOptions
 
     options = DiarizeOptions(
         speakers=request.expected,
         min_speakers=request.min_speakers,
         max_speakers=max(request.min_speakers, request.max_speakers),
     )
-    turns = runtime.diarizer().diarize(audio, options)
-    return label_words(transcript, turns)
+    return runtime.diarizer().diarize(audio, options)
+
+
+def label_words(transcript: Transcript, turns: Sequence[SpeakerTurn]) -> Transcript:
+    """``transcript`` with a speaker on every word and segment (see :mod:`earmark.diarize`)."""
+    from earmark.diarize import label_words as label
+
+    return label(transcript, turns)
 
 
 def redact_transcript(

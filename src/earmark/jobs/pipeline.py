@@ -19,8 +19,9 @@ from pathlib import Path
 from earmark.config import Settings
 from earmark.errors import DownloadError, EarmarkError, InputError, MediaError
 from earmark.jobs.conversation_steps import (
-    label_speakers,
+    label_words,
     redact_transcript,
+    speaker_turns,
     store_redacted_audio,
 )
 from earmark.jobs.fetch import FetchOptions, download
@@ -31,7 +32,7 @@ from earmark.jobs.topics import run_topics
 from earmark.runtime import Runtime
 from earmark.storage.base import JobRecord, JobResult, TranscriptStore
 from earmark.storage.files import FileStore
-from earmark.types import AudioData
+from earmark.types import AudioData, Transcript
 
 __all__ = ["JobOptions", "Pipeline", "PipelineConfig", "parse_model_map"]
 
@@ -160,22 +161,30 @@ class Pipeline:
         try:
             audio = None if opts.multichannel else self._decode(path, opts)
             transcript = self.runtime.transcribe(audio or path, asr_options, workers=workers)
+            english: Transcript | None = None  # Whisper's English, when tags need it
+            if (opts.custom_tags or opts.iab) and audio is not None:
+                heard = self.runtime.english_for_tagging(audio, transcript, asr_options, workers)
+                english = heard if heard is not transcript else None
         finally:
             if temporary:
                 self.files.discard(path)
         transcript = plain_text(transcript, punctuate=opts.punctuate, format_text=opts.format_text)
         if opts.speakers is not None and audio is not None:
-            transcript = label_speakers(self.runtime, audio, transcript, opts.speakers)
+            turns = speaker_turns(self.runtime, audio, opts.speakers)
+            transcript = label_words(transcript, turns)
+            english = label_words(english, turns) if english is not None else None
         redacted_audio = None
         if opts.redact is not None:
             transcript, spans = redact_transcript(transcript, opts.redact)
+            english = redact_transcript(english, opts.redact)[0] if english is not None else None
             if opts.redact.audio and audio is not None:
                 redacted_audio = store_redacted_audio(
                     audio, spans, opts.redact, job.owner, self.files, self.store
                 )
+        tag_source = english or transcript
         taggers = self.runtime.taggers
-        custom = run_topics(transcript, opts.custom_tags, taggers) if opts.custom_tags else None
-        iab = run_iab(transcript, taggers) if opts.iab else None
+        custom = run_topics(tag_source, opts.custom_tags, taggers) if opts.custom_tags else None
+        iab = run_iab(tag_source, taggers) if opts.iab else None
         return JobResult(
             transcript=transcript,
             model=transcript.model or opts.model,
