@@ -14,9 +14,9 @@ threads::
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
+from earmark._lazy import Lazy
 from earmark.asr.base import ASREngine, ASROptions, Device, TranscriptionInfo, collect
 from earmark.asr.faster_whisper import EngineOptions, FasterWhisperEngine
 from earmark.asr.models import EMBEDDED_MODELS, available_models, resolve_model
@@ -40,17 +40,12 @@ __all__ = [
     "resolve_model",
 ]
 
-_default: EnginePool | None = None
-_default_lock = threading.Lock()
+_default: Lazy[EnginePool] = Lazy(EnginePool)
 
 
 def default_pool() -> EnginePool:
     """The library API's engine pool, built on first use."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = EnginePool()
-        return _default
+    return _default.get()
 
 
 def get_engine(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
+from earmark._lazy import Lazy
 from earmark.tagging.base import Tagger, TagInput, TagOptions
 from earmark.tagging.registry import TaggerPool, register_tagger, tagger_names
 from earmark.tagging.taglist import dump_tags, load_tags, presets
@@ -30,17 +30,12 @@ __all__ = [
 ENGINES: tuple[str, ...] = tagger_names()
 """The built-in tagging engines (:func:`tagger_names` also lists registered plugins)."""
 
-_default: TaggerPool | None = None
-_default_lock = threading.Lock()
+_default: Lazy[TaggerPool] = Lazy(TaggerPool)
 
 
 def default_pool() -> TaggerPool:
     """The library API's pool (settings from the environment), built on first use."""
-    global _default
-    with _default_lock:
-        if _default is None:
-            _default = TaggerPool()
-        return _default
+    return _default.get()
 
 
 def get_tagger(
