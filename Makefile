@@ -32,6 +32,9 @@ install-test: install
 	  echo "npm ci --prefix tests/js --no-audit --no-fund --loglevel=error"; \
 	  npm ci --prefix tests/js --no-audit --no-fund --loglevel=error; \
 	fi
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  echo "make: /usr/bin/chromium not found: the web app's browser tests (tests/web/test_web_browser.py) will be skipped; install it with: apt-get install chromium"; \
+	fi
 
 ## Start PostgreSQL when it is installed but not answering (as .ci/run does).
 postgres:

@@ -170,7 +170,7 @@ def test_the_whole_flow(live: LiveServer, browser: Any, jfk_flac: Path) -> None:
     other.close()
     ctx.close()
     docs = Path(__file__).resolve().parents[2] / "docs" / "img"
-    if os.environ.get("EARMARK_WEB_DOCS_SHOTS"):
+    if os.environ.get("EARMARK_WEB_DOCS_SHOTS"):  # refresh the README's pictures
         docs.mkdir(parents=True, exist_ok=True)
         shutil.copy(SHOTS / "transcript-1440.png", docs / "web-transcript-1440.png")
-        shutil.copy(SHOTS / "transcript-390.png", docs / "web-transcript-390.png")
+        shutil.copy(SHOTS / "list-390.png", docs / "web-list-390.png")

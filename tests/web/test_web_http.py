@@ -240,3 +240,20 @@ def test_open_server_needs_no_sign_in(web_server: Callable[..., LiveServer]) -> 
         assert "earmark_session=" in r.headers["set-cookie"]
         assert c.get("/signin").status_code == 303
         assert fake_asr.FAKE_TEXT
+
+
+def test_cli_pulls_a_saved_list(live: LiveServer, alpha: tuple[httpx.Client, str]) -> None:
+    from click.testing import CliRunner
+
+    from earmark.cli.main import cli
+
+    c, csrf = alpha
+    body = "Weather: Rain, storms and forecasts.\n"
+    c.post("/tag-lists", data={"name": "Pulled", "body": body, "csrf": csrf})
+    run = CliRunner().invoke(cli, ["tags", "pull", "Pulled", "--server", live.url, "--key", KEY])
+    assert run.exit_code == 0, run.output
+    assert run.output == body
+    run = CliRunner().invoke(
+        cli, ["tags", "pull", "Pulled", "--server", live.url, "--key", OTHER_KEY]
+    )
+    assert run.exit_code == 1 and "404" in run.output

@@ -18,7 +18,7 @@ class _LazyGroup(click.Group):
     _commands: ClassVar[dict[str, tuple[str, str]]] = {
         "transcribe": ("earmark.cli.transcribe", "transcribe_command"),
         "tag": ("earmark.cli.tag", "tag_command"),
-        "tags": ("earmark.cli.tags", "tags_group"),
+        "tags": ("earmark.cli.tags_pull", "tags_group"),  # tags.py + pull
         "eval": ("earmark.cli.evaluate", "eval_command"),
         "serve": ("earmark.cli.serve", "serve"),
         "keys": ("earmark.cli.keys", "keys"),

@@ -142,7 +142,7 @@
         entries.forEach(function (e) { if (e.isIntersecting) hydrate(parseInt(e.target.dataset.i, 10)); });
       }, { rootMargin: "800px 0px" });
       paras.forEach(function (p) { io.observe(p); });
-      box.dataset.ready = "1";
+      box.dataset.ready = String(Math.round(performance.now()));
       const at = startAt();
       if (at !== null) {
         highlight(indexAt(at), true);
