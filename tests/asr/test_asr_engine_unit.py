@@ -52,10 +52,10 @@ class FakeWhisper:
     segments: list[FakeSegment]
     multilingual: bool = True
     calls: list[dict[str, Any]] = field(default_factory=list)
+    model: Any = None
 
-    @property
-    def model(self) -> Any:
-        return type("CT2", (), {"is_multilingual": self.multilingual})()
+    def __post_init__(self) -> None:
+        self.model = type("CT2", (), {"is_multilingual": self.multilingual})()
 
     def transcribe(self, audio: Any, **kwargs: Any) -> tuple[Iterator[FakeSegment], FakeInfo]:
         self.calls.append({"samples": len(audio), **kwargs})
@@ -148,6 +148,9 @@ def test_stream_passes_options_and_offsets(monkeypatch: pytest.MonkeyPatch) -> N
     assert call["language"] == "en"
     assert (call["vad_filter"], call["beam_size"], call["word_timestamps"]) == (True, 2, False)
     assert call["initial_prompt"] == "Kennedy"
+    # no sampling fallback (the same audio gives the same text); one language per file
+    assert (call["temperature"], call["multilingual"], call["task"]) == (0.0, False, "transcribe")
+    assert call["condition_on_previous_text"] is True
     assert (info.language, info.language_probability) == ("en", 0.875)
     assert (info.duration_ms, info.model) == (10_000, "tiny.en")
     assert out[0].start_ms == 2_000 and out[0].words[-1].end_ms == 4_501
@@ -246,3 +249,36 @@ def test_model_load_failure_is_a_model_error(tmp_path: Any) -> None:
     (tmp_path / "model.bin").write_bytes(b"not a model")
     with pytest.raises(ModelError, match="cannot load ASR model"):
         FasterWhisperEngine(EngineOptions(model=str(tmp_path), device="cpu", threads=1))
+
+
+def test_multilingual_segments_carry_the_language_of_their_window(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """faster-whisper detects each window's language before decoding it: the engine taps
+    that detection and puts it on the segments decoded next."""
+
+    class Detecting(FakeWhisper):
+        def transcribe(self, audio: Any, **kwargs: Any) -> tuple[Iterator[FakeSegment], FakeInfo]:
+            self.calls.append(kwargs)
+
+            def windows() -> Iterator[FakeSegment]:
+                for language, seg in zip(("en", "de"), self.segments, strict=True):
+                    self.model.detect_language(language)  # as generate_segments does
+                    yield seg
+
+            return windows(), FakeInfo()
+
+    fake = Detecting([SEGMENTS[0], SEGMENTS[2]])
+    fake.model = type(
+        "CT2",
+        (),
+        {"is_multilingual": True, "detect_language": lambda self, x: [[(f"<|{x}|>", 0.9)]]},
+    )()
+    monkeypatch.setattr(fw_engine, "_load", lambda path, engine, workers: fake)
+    engine = FasterWhisperEngine(EngineOptions(model="base", device="cpu", threads=1))
+    audio = AudioData(np.zeros(16_000 * 8, dtype=np.float32))
+    _, segments = engine.stream(audio, ASROptions(language=None, multilingual=True))
+    out = list(segments)
+    assert [s.language for s in out] == ["en", "de"]
+    call = fake.calls[0]
+    assert call["multilingual"] is True and call["condition_on_previous_text"] is False
