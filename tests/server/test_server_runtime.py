@@ -75,3 +75,30 @@ def test_llm_custom_tags_use_the_apps_routes(
     assert result["engine"] == "llm" and result["best_tag"] == "Politics"
     assert wire.requests, "the tagger did not use the app's configured route"
     assert wire.requests[0].body["model"] == "tagger-x"
+
+
+def test_postgres_with_the_local_queue_reads_uploads_from_the_database(
+    launch: Callable[..., LiveServer], jfk_flac: Path, tmp_path: Path
+) -> None:
+    """A job on a PostgreSQL store finds its upload's bytes wherever it runs (here: the
+    in-process queue, whose worker never copied the upload in advance)."""
+    from pg_helpers import drop_schema, new_schema, require_pg
+
+    url = require_pg()
+    schema = new_schema("localq")
+    live = launch(
+        asr={"asr_engine": "fake"}, database_url=url, database_schema=schema, queue="local"
+    )
+    try:
+        with live.client() as c:
+            upload = c.post("/v2/upload", content=jfk_flac.read_bytes()).json()["upload_url"]
+            # the original file is gone from this machine: only the database has the bytes
+            for f in (live.services.settings.server.data_dir / "uploads").iterdir():
+                f.unlink()
+            created = c.post("/v2/transcript", json={"audio_url": upload}).json()
+        done = live.wait(created["id"])
+        assert done["status"] == "completed", done.get("error")
+        assert done["text"] == fake_asr.FAKE_TEXT
+    finally:
+        live.stop()
+        drop_schema(url, schema)

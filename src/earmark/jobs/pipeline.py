@@ -203,12 +203,13 @@ class Pipeline:
         """The local file to decode, and whether it is a temporary download."""
         if job.upload_id is not None:
             upload = self.store.get_upload(job.upload_id)
-            if upload is None or upload.owner != job.owner or not Path(upload.path).is_file():
+            local = self.store.local_upload_path(job.upload_id) if upload is not None else None
+            if upload is None or upload.owner != job.owner or local is None:
                 raise DownloadError(
                     f"Download error, unable to download {job.audio_url}: no such upload on "
                     "this server (it was deleted, or made with another API key)"
                 )
-            return Path(upload.path), False
+            return local, False
         with self.files.download_writer(job.id, self.config.fetch.max_bytes) as writer:
             download(job.audio_url, writer, self.config.fetch)
             return writer.commit(), True

@@ -386,13 +386,13 @@ async def redacted_audio_file(upload_id: str, services: AppServices) -> Response
 
     if not upload_id.startswith(REDACTED_PREFIX) or not re.fullmatch(r"r[0-9a-f]{32}", upload_id):
         raise NotFoundError("Redacted audio not found")
-    upload = await run_in_threadpool(services.store.get_upload, upload_id)
-    if upload is None or not Path(upload.path).is_file():
+    path = await run_in_threadpool(services.store.local_upload_path, upload_id)
+    if path is None:
         raise NotFoundError("Redacted audio not found (it may have expired)")
-    media = "audio/wav" if _is_wav(upload.path) else "audio/mpeg"
-    return FileResponse(upload.path, media_type=media)
+    media = "audio/wav" if _is_wav(path) else "audio/mpeg"
+    return FileResponse(path, media_type=media)
 
 
-def _is_wav(path: str) -> bool:
+def _is_wav(path: Path) -> bool:
     with open(path, "rb") as f:
         return f.read(4) == b"RIFF"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Literal
 
 from earmark.types import TagResult, Transcript
@@ -231,6 +232,17 @@ class TranscriptStore(ABC):
     @abstractmethod
     def get_upload(self, upload_id: str) -> UploadRecord | None:
         """An uploaded file by id, or ``None``."""
+
+    def local_upload_path(self, upload_id: str) -> Path | None:
+        """A file on this machine with the upload's bytes, or ``None`` (unknown, or gone).
+
+        A store that keeps uploads elsewhere (PostgreSQL keeps their bytes in the database,
+        so any server can run any job) copies them to a local cache first.
+        """
+        upload = self.get_upload(upload_id)
+        if upload is None or not Path(upload.path).is_file():
+            return None
+        return Path(upload.path)
 
     @abstractmethod
     def upload_users(self, upload_id: str, owner: str) -> int:

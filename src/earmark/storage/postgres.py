@@ -253,6 +253,17 @@ class PostgresStore(SQLStore):
         self.evict_upload(upload_id)
         return upload_from_row(row)
 
+    def local_upload_path(self, upload_id: str) -> Path | None:
+        """The original file when it is on this machine, else a cached copy from the
+        database (``None`` for an unknown upload)."""
+        upload = self.get_upload(upload_id)
+        if upload is None:
+            return None
+        if Path(upload.path).is_file():
+            return Path(upload.path)
+        cached = self.materialize_upload(upload_id)
+        return cached if cached is not None and cached.is_file() else None
+
     def materialize_upload(self, upload_id: str) -> Path | None:
         """Copy an upload kept in the database to this process's cache folder.
 

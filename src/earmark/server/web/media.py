@@ -38,14 +38,7 @@ def media_file(store: TranscriptStore, job: JobRecord) -> Path | None:
     upload = store.get_upload(job.upload_id)
     if upload is None or upload.owner != job.owner:
         return None
-    path = Path(upload.path)
-    if not path.is_file():
-        materialize = getattr(store, "materialize_upload", None)
-        cached = materialize(job.upload_id) if materialize is not None else None
-        if cached is None or not Path(cached).is_file():
-            return None
-        path = Path(cached)
-    return path
+    return store.local_upload_path(job.upload_id)
 
 
 def _sniff(head: bytes) -> str:
