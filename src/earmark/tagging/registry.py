@@ -160,3 +160,12 @@ def _llm(context: TaggerContext) -> Tagger:
 register_tagger("embedding", _embedding, fixed_model=True)
 register_tagger("static", _static, fixed_model=True)
 register_tagger("llm", _llm)
+
+
+def _accurate(context: TaggerContext) -> Tagger:
+    from earmark.tagging.mpnet import accurate_tagger
+
+    return accurate_tagger(context.model, context.settings.asr.cache_dir)
+
+
+register_tagger("accurate", _accurate)

