@@ -142,7 +142,11 @@ def _raw_runner(v: Variant, args: argparse.Namespace) -> Any:
 
     def run(audio_path: str) -> str:
         segments, _ = model.transcribe(
-            audio_path, beam_size=v.beam, language="en", word_timestamps=v.words
+            audio_path,
+            beam_size=v.beam,
+            language="en",
+            word_timestamps=v.words,
+            temperature=0.0,  # earmark's default decoding (no sampling fallback): same work
         )
         return " ".join(s.text.strip() for s in segments if s.text.strip())
 

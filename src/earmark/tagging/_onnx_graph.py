@@ -17,12 +17,8 @@ per output column (symmetric, in numpy, at load time); activations stay float32 
 quantised on the fly to uint8 by onnxruntime, one range per batch (``QAttention`` after
 ``DynamicQuantizeLinear`` for the attention block, ``DynamicQuantizeMatMul`` for the
 others). BERT activations have a few very large values that would waste most of such a
-range, and in all-MiniLM-L6-v2 they sit in fixed channels (measured on 300 AG News
-texts): channel 99 at every layer input (up to ~10, where the median channel max is
-~1.3); at the feed-forward input (after the attention LayerNorm) channel 99 of the [CLS]
-token (~28, where most values are below 2) and channels such as 223, 63 and 127 on all
-tokens (up to ~14); after the GELU, in layers 0-3, one intermediate channel (two in
-layer 2) that is ~14-25 on [CLS] and ~0 elsewhere, all other channels staying below ~7.
+range, and in all-MiniLM-L6-v2 they sit in fixed channels (the [CLS] token's feed-forward
+input and a few GELU outputs; measured in ``benchmarks/tagging.md``), whatever the text.
 So the int8 graph uses constants calibrated at load time by a float32 numpy forward pass
 over a few fixed sentences (:func:`activation_ranges`, ~40 ms more at load; the outliers
 do not depend on the text, one sentence gives the same fidelity as 127):
@@ -35,18 +31,9 @@ do not depend on the text, one sentence gives the same fidelity as 127):
   side path (their columns of ``intermediate.dense``, ``BiasGelu``, their rows of
   ``output.dense``) whose output is added to the quantised one.
 
-This replaced dynamic per-token scaling of the two feed-forward inputs (each row divided
-by its max abs value before the ``DynamicQuantizeMatMul`` and multiplied back after: two
-reductions and two elementwise passes, one of them 1536 wide, per matmul; ~11% of the
-kernel time in an onnxruntime profile of the benchmark transcript, where the new
-``Mul``/``MatMul``/``Add`` nodes take ~3%; encoding it single-threaded takes ~4.5% less
-CPU time). It is also closer to float32: mean cosine deviation 0.0015 (max 0.0038) on
-1,000 AG News texts and 0.0011 (max 0.0020) on 250 BBC ones, against 0.0021 (0.0043)
-and 0.0016 (0.0031) with per-token scaling. Without the attention smoothing it was
-0.0022 (0.0051) on AG News; on 300 AG News texts, with none of this 0.0062 (0.014), with
-the feed-forward smoothing alone 0.0049 (0.012), with the split alone 0.0036 (0.0068).
-Per-tensor ranges span the whole batch, so int8 embeddings depend slightly on which
-texts share a batch.
+Why this design, and how close it stays to float32: ``benchmarks/tagging.md`` ("Design
+notes moved from the code"). Per-tensor ranges span the whole batch, so int8 embeddings depend
+slightly on which texts share a batch.
 """
 
 from __future__ import annotations

@@ -2,33 +2,18 @@
 
 Every piece of the all-MiniLM-L6-v2 vocabulary is run once through the real model as
 ``[CLS] piece [SEP]`` (mean pooled, not normalised); the table is centred and projected
-on principal directions 2-128 (127 dims; the first, shared by nearly every piece, is
-dropped) and each row is scaled by the SIF weight ``a / (a + p)`` with ``p`` a Zipf
-estimate of the piece's frequency from its vocabulary rank (``a = 1e-4``), as model2vec
-does. A text's embedding is then the L2-normalised sum of its pieces' rows, with no
-transformer at tagging time: a 5-minute transcript is tagged in 10-25 ms on a loaded
-2-core box, 6-7 ms quiet (MiniLM int8: 162-183 ms quiet on the same AVX2 box).
+on principal directions 2-128 (the first, shared by nearly every piece, is dropped) and
+each row is scaled by the SIF weight ``a / (a + p)`` with ``p`` a Zipf estimate of the
+piece's frequency from its vocabulary rank, as model2vec does. A text's embedding is then
+the L2-normalised sum of its pieces' rows: no transformer runs at tagging time, which is
+why it is several times faster than MiniLM and less accurate.
 
-The table is built on first use (numpy, 37-70 s of CPU time; 5.7 min wall on a 2-core box
-loaded to ~10) and kept as a float16 ``.npy`` (~7.7 MB) in earmark's cache folder
-(``EARMARK_CACHE_DIR``, where the Whisper base model is assembled), named by the sha256 of
-the model's weights and tokenizer and the distillation settings; it is written to a
-temporary file and renamed.
-
-Accuracy against the full MiniLM, zero-shot, top tag always taken, report half (odd rows):
-with the tagger of 7ceeb82 (one embedding per window) AG News 0.724 vs 0.736, BBC
-articles 0.904 vs 0.920, HuffPost (15 tags) 0.372 vs 0.436, BANKING77 0.390 vs 0.395;
-with sentence pooling and phrase prototypes (360e0dc) AG News 0.764 vs 0.778, BBC 0.880 vs 0.952,
-HuffPost 0.346 vs 0.448, BANKING77 0.416 vs 0.438. The tagger's
-relevance calibration (``EmbeddingConfig.center``) was fitted to MiniLM cosines: with this
-encoder it needs its own (:data:`STATIC_CONFIG`), or "none" is predicted for 15-35% of
-on-topic texts. ``get_tagger("static")`` is the embedding tagger on this encoder with it.
-
-Table shape (session 3, ``benchmarks/tagging.md`` section 5; tune/report halves, all
-7,600 AG News rows, HuffPost first 2,000, BANKING77 all rows): PCA 256 (the session-2
-table) AG News 0.797/0.793, HuffPost 0.416/0.360, BANKING77 0.388/0.412; directions
-2-128: 0.796/0.797, 0.458/0.415, 0.392/0.406 (half the size, too). No shape reached 80%
-on AG News (best 0.799, 384 dims without the first).
+The table is built on first use (about a minute of CPU) and kept as a float16 ``.npy`` in
+earmark's cache folder, named by the sha256 of the model's weights and tokenizer and the
+distillation settings (written to a temporary file and renamed). Its cosines are not
+MiniLM's, so the tagger needs its own calibration (:data:`STATIC_CONFIG`);
+``get_tagger("static")`` is the embedding tagger on this encoder with it. Accuracy, speed
+and how the table's shape was chosen: ``benchmarks/tagging.md``.
 """
 
 from __future__ import annotations
@@ -76,31 +61,10 @@ Progress = Callable[[int, int], None]
 DISTILL_VERSION = 2
 
 STATIC_CONFIG = EmbeddingConfig(center=-0.19, spread=0.03, spread_temperature=0.015)
-"""The embedding tagger's calibration for static cosines (engine ``static``).
-
-Fitted as MiniLM's ``center`` was: on the tune halves (even rows) of AG News (1000 rows,
-AG tags), HuffPost (first 1000, media tags) and BANKING77 (bench rows, support tags), as
-loaded by ``benchmarks/tagging_bench.py``, the share of in-domain texts whose best tag
-clears the default threshold 0.5 is, for center -0.17/-0.18/-0.19/-0.20/-0.22: AG
-0.956/0.964/0.966/0.976/0.982, HuffPost 0.916/0.930/0.950/0.966/0.978, BANKING77
-0.881/0.905/0.927/0.947/0.965. -0.19 keeps 90-97% on all three; on the report halves
-(odd rows) it keeps AG 0.966, HuffPost 0.926, BANKING77 0.917, and accuracy at the
-default threshold is 0.736 / 0.314 / 0.395 (always taking the top tag: 0.764 / 0.346 /
-0.416). Static margins spread about as MiniLM's do (10%-50% quantile width 0.11-0.13),
-so the temperature stays 0.05. Off-topic talk (CLINC150 small_talk + meta) clears it
-more often than with MiniLM: 40% (AG tags), 51% (media), 39% (support). Sentence
-pooling was kept: one embedding per window scored the same within a point (tune
-halves AG 0.804 vs 0.802, HuffPost 0.376 vs 0.382, BANKING77 0.409 both).
-Static cosines between tags are closer together than MiniLM's, so the gate that keeps
-``selected`` to the leading tags is tighter: ``spread`` 0.03 (MiniLM 0.06; the gate's
-temperature halved with it) gave the best mean F1 of ``benchmarks/multilabel_bench.py``
-(0.72; spread 0.02/0.04/0.06/0.08: 0.72/0.72/0.69/0.64).
-Refitted for the 127-dim table of session 3 (same tune halves): centre -0.15/-0.17/-0.19/
--0.21/-0.23 keeps AG 0.892/0.924/0.956/0.968/0.986, HuffPost 0.788/0.878/0.922/0.956/0.978,
-BANKING77 0.847/0.899/0.939/0.968/0.978, so -0.19 stays (CLINC150 every 5th, media tags:
-"none" right for 183 of 560 off-topic texts, the 256-dim table 160); ``spread``
-0.03/0.04/0.05/0.06 gave mean F1 0.712/0.710/0.708/0.712, so 0.03 stays (fewest tags).
-"""
+"""The embedding tagger's calibration for static cosines (engine ``static``): its own
+relevance centre (static cosines sit lower than MiniLM's) and a tighter ``spread`` gate
+(static cosines between tags are closer together). Fitted on tune halves as MiniLM's
+centre was; the fit is in ``benchmarks/tagging.md`` ("Design notes moved from the code")."""
 _CLS, _SEP = "[CLS]", "[SEP]"
 
 
