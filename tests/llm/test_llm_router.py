@@ -121,3 +121,32 @@ def test_openai_route_naming_an_unset_key_is_skipped(monkeypatch: pytest.MonkeyP
     monkeypatch.delenv("NOPE_KEY", raising=False)
     router = Router([Route("*", "openai", api_key_env="NOPE_KEY"), Route("*", "local")])
     assert router.resolve("m").route.provider == "local"
+
+
+def test_provider_kinds_register_by_name() -> None:
+    from dataclasses import replace as dc_replace
+
+    from earmark.config import LLMSettings
+    from earmark.llm import ProviderConfig, Router
+    from earmark.llm.router import ProviderKind, parse_routes, provider_names, register_provider
+
+    made: list[ProviderConfig] = []
+
+    class Echo:
+        def __init__(self, config: ProviderConfig) -> None:
+            made.append(config)
+
+        def close(self) -> None:
+            pass
+
+    register_provider(
+        "echo-test",
+        ProviderKind(
+            Echo,  # type: ignore[arg-type]
+            lambda base, route, s: dc_replace(base, base_url="echo://" + route.pattern),
+        ),
+    )
+    assert "echo-test" in provider_names()
+    router = Router(parse_routes("e-*=echo-test"), LLMSettings())
+    hit = router.resolve("e-1")
+    assert isinstance(hit.provider, Echo) and made[0].base_url == "echo://e-*"

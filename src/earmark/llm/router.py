@@ -19,10 +19,10 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -30,12 +30,53 @@ from earmark.config import LLMSettings
 from earmark.errors import InputError, NotFoundError
 from earmark.llm.base import Provider, ProviderConfig
 
-__all__ = ["PROVIDERS", "Resolved", "Route", "Router", "load_routes_file", "parse_routes"]
+__all__ = [
+    "PROVIDERS",
+    "ProviderKind",
+    "Resolved",
+    "Route",
+    "Router",
+    "load_routes_file",
+    "parse_routes",
+    "provider_names",
+    "register_provider",
+]
 
 log = logging.getLogger(__name__)
 
-PROVIDERS = ("openai", "anthropic", "local")
-_DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
+
+@dataclass(frozen=True)
+class ProviderKind:
+    """A kind of LLM provider routes can name (``claude-*=anthropic``).
+
+    factory: builds the provider from its resolved config.
+    configure: fills the kind-specific part of the config (base URL, model file) from the
+        route and the settings.
+    key_env: the environment variable holding its API key by default.
+    key_required: ``"always"`` (a route to it is skipped while the key is unset),
+        ``"when_named"`` (only when the route names its own ``api_key_env``: local
+        OpenAI-compatible servers need none) or ``"never"``.
+    """
+
+    factory: Callable[[ProviderConfig], Provider]
+    configure: Callable[[ProviderConfig, Route, LLMSettings], ProviderConfig]
+    key_env: str | None = None
+    key_required: Literal["always", "when_named", "never"] = "never"
+
+
+_KINDS: dict[str, ProviderKind] = {}
+
+
+def register_provider(name: str, kind: ProviderKind) -> None:
+    """Make ``name`` a provider that routes can name."""
+    _KINDS[name] = kind
+
+
+def provider_names() -> tuple[str, ...]:
+    """The registered provider kinds, in registration order."""
+    return tuple(_KINDS)
+
+
 _BUNDLED_ALIASES = frozenset({"", "bundled", "default", "smollm2", "smollm2-135m-instruct"})
 _HOW_TO = (
     "configure a route with EARMARK_LLM_ROUTES='pattern=provider[:upstream-model]' "
@@ -66,10 +107,10 @@ class Route:
     timeout_s: float | None = None
 
     def __post_init__(self) -> None:
-        if self.provider not in PROVIDERS:
+        if self.provider not in _KINDS:
             raise InputError(
                 f"LLM route {self.pattern!r}: unknown provider {self.provider!r} "
-                f"(use one of {', '.join(PROVIDERS)})"
+                f"(use one of {', '.join(_KINDS)})"
             )
         if not self.pattern:
             raise InputError("LLM route: the model pattern is empty")
@@ -81,7 +122,7 @@ class Route:
     @property
     def key_env(self) -> str | None:
         """The environment variable that holds this route's API key."""
-        return self.api_key_env or _DEFAULT_KEY_ENV.get(self.provider)
+        return self.api_key_env or _KINDS[self.provider].key_env
 
     def missing_key(self) -> str | None:
         """The variable this route needs but that is unset, else ``None``.
@@ -89,9 +130,8 @@ class Route:
         ``anthropic`` always needs a key; ``openai`` needs one only when the route names
         ``api_key_env`` (local OpenAI-compatible servers need none).
         """
-        needs = self.provider == "anthropic" or (
-            self.provider == "openai" and self.api_key_env is not None
-        )
+        required = _KINDS[self.provider].key_required
+        needs = required == "always" or (required == "when_named" and self.api_key_env is not None)
         env = self.key_env
         if needs and env and not os.environ.get(env):
             return env
@@ -262,7 +302,7 @@ class Router:
         with self._lock:
             provider = self._providers.get(key)
             if provider is None:
-                provider = _make_provider(route.provider, config)
+                provider = _KINDS[route.provider].factory(config)
                 self._providers[key] = provider
             return provider
 
@@ -277,16 +317,7 @@ class Router:
             threads=s.llm_threads,
             n_ctx=s.local_n_ctx,
         )
-        if route.provider == "openai":
-            return replace(base, base_url=route.base_url or s.openai_base_url)
-        if route.provider == "anthropic":
-            return replace(base, base_url=route.base_url or s.anthropic_base_url)
-        path = route.upstream_model
-        if path is None or path.lower() in _BUNDLED_ALIASES:
-            model_path = str(s.local_model_path) if s.local_model_path else None
-        else:
-            model_path = str(Path(path).expanduser())
-        return replace(base, model_path=model_path, api_key="")
+        return _KINDS[route.provider].configure(base, route, s)
 
     def close(self) -> None:
         """Close every provider this router created."""
@@ -296,15 +327,52 @@ class Router:
             self._providers.clear()
 
 
-def _make_provider(kind: str, config: ProviderConfig) -> Provider:
-    if kind == "openai":
-        from earmark.llm.openai import OpenAIProvider
+def _openai(config: ProviderConfig) -> Provider:
+    from earmark.llm.openai import OpenAIProvider
 
-        return OpenAIProvider(config)
-    if kind == "anthropic":
-        from earmark.llm.anthropic import AnthropicProvider
+    return OpenAIProvider(config)
 
-        return AnthropicProvider(config)
+
+def _anthropic(config: ProviderConfig) -> Provider:
+    from earmark.llm.anthropic import AnthropicProvider
+
+    return AnthropicProvider(config)
+
+
+def _local(config: ProviderConfig) -> Provider:
     from earmark.llm.local import LocalProvider
 
     return LocalProvider(config)
+
+
+def _local_config(base: ProviderConfig, route: Route, s: LLMSettings) -> ProviderConfig:
+    path = route.upstream_model
+    if path is None or path.lower() in _BUNDLED_ALIASES:
+        model_path = str(s.local_model_path) if s.local_model_path else None
+    else:
+        model_path = str(Path(path).expanduser())
+    return replace(base, model_path=model_path, api_key="")
+
+
+register_provider(
+    "openai",
+    ProviderKind(
+        _openai,
+        lambda base, route, s: replace(base, base_url=route.base_url or s.openai_base_url),
+        key_env="OPENAI_API_KEY",
+        key_required="when_named",
+    ),
+)
+register_provider(
+    "anthropic",
+    ProviderKind(
+        _anthropic,
+        lambda base, route, s: replace(base, base_url=route.base_url or s.anthropic_base_url),
+        key_env="ANTHROPIC_API_KEY",
+        key_required="always",
+    ),
+)
+register_provider("local", ProviderKind(_local, _local_config))
+
+PROVIDERS: tuple[str, ...] = provider_names()
+"""The built-in provider kinds (:func:`provider_names` also lists registered plugins)."""
