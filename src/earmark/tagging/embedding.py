@@ -103,6 +103,7 @@ from earmark.tagging._threads import one_blas_thread
 from earmark.tagging.base import Tagger, TagInput, TagOptions
 from earmark.tagging.boilerplate import CALL_BOILERPLATE
 from earmark.tagging.encoder import TextEncoder, get_encoder
+from earmark.tagging.openset import BackgroundTopics, OpenSetConfig
 from earmark.tagging.windows import Window, make_windows, split_sentences
 from earmark.types import TagList, TagResult, TagScore, WindowTags
 
@@ -182,6 +183,9 @@ class EmbeddingConfig:
         weighting make every text look on topic (off-topic talk too), 0 ignores it and,
         with long sentences cut into pieces, left more real calls without a tag; the
         value in between is measured in ``benchmarks/tagging.md`` (speech section).
+    open_set: background topics that turn every relevance of a text down when the text is
+        closer to a broad topic the list does not hold than to any of its tags
+        (:mod:`earmark.tagging.openset`); ``None`` (the default) turns it off.
     """
 
     templates: tuple[str, ...] = ("Topic: {name}. {description}", "This is about {lower}.")
@@ -201,6 +205,7 @@ class EmbeddingConfig:
     topical_center: float | None = None
     topical_temperature: float = 0.05
     topical_decision_power: float = 0.25
+    open_set: OpenSetConfig | None = None
 
 
 SPEECH_CONFIG = EmbeddingConfig(long_sentence_words=40, topical_center=0.0)
@@ -268,6 +273,11 @@ class EmbeddingTagger(Tagger):
         self._tag_cache: OrderedDict[str, tuple[F32, F32]] = OrderedDict()
         self._neutral: F32 | None = None
         self._topic_free: F32 | None = None
+        self._background = (
+            None
+            if self.config.open_set is None
+            else BackgroundTopics(self.config.open_set, self.tag_matrices)
+        )
 
     @property
     def encoder(self) -> TextEncoder:
@@ -406,7 +416,10 @@ class EmbeddingTagger(Tagger):
         best_m = cos_m.max(axis=1) if plain is None else (plain @ tag_mean.T).max(axis=1)
         # relevance() subtracts this from cos_r: cos_r - (it) = cos_r - max cos_r + m_best
         offset = background + cos_r.max(axis=1) - best_m
-        return self.relevance(cos_r.astype(np.float32), offset.astype(np.float32))
+        out = self.relevance(cos_r.astype(np.float32), offset.astype(np.float32))
+        if self._background is not None:  # off-list topics: earmark.tagging.openset
+            out = out * self._background.factor(weighted, tagvecs)[:, None]
+        return out
 
     def tag(self, item: TagInput, tags: TagList, options: TagOptions | None = None) -> TagResult:
         """Rank every tag of ``tags`` for ``item`` (a transcript or plain text)."""
