@@ -16,7 +16,9 @@ transcripts (intents mapped to the support tags by the data folder's heuristic
 Methods: ``plain cosine`` embeds the text as the mean of its 150-word chunks (each well
 under MiniLM's 256 word pieces; a short text is one chunk) and takes the closest
 ``"Topic: <name>. <description>"``; it never says "none". ``earmark`` is
-``get_tagger("embedding")``. ``--before REV`` adds the embedding tagger of that commit
+``get_tagger("embedding")``; ``accurate`` is ``get_tagger("accurate")`` (the same tagger on
+all-mpnet-base-v2, its own calibration) and ``accurate plain cosine`` the plain cosine
+above on its encoder (``--no-accurate`` skips both). ``--before REV`` adds the embedding tagger of that commit
 (its ``embedding.py`` loaded beside the current one), ``earmark + SPEECH_CONFIG`` is the
 opt-in setting (long sentences cut into pieces, sentences weighted by topicality), and
 ``rank average`` averages each tag's rank under earmark and plain cosine ("none" from
@@ -54,6 +56,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import tagging_bench as tb  # noqa: E402
 
+from earmark.errors import ModelError  # noqa: E402
 from earmark.tagging import TagOptions, get_tagger, load_tags  # noqa: E402
 from earmark.tagging.base import Tagger, TagInput  # noqa: E402
 from earmark.tagging.embedding import SPEECH_CONFIG, EmbeddingConfig, EmbeddingTagger  # noqa: E402
@@ -358,6 +361,11 @@ def main() -> None:
     ap.add_argument("--public-rows", type=int, default=400, help="rows per public set (0: none)")
     ap.add_argument("--before", default="", help="also run the embedding tagger of this commit")
     ap.add_argument("--no-variants", action="store_true", help="only baseline, before, earmark")
+    ap.add_argument(
+        "--no-accurate",
+        action="store_true",
+        help="skip the accurate engine (all-mpnet-base-v2, ~8x slower) and its plain cosine",
+    )
     args = ap.parse_args()
 
     earmark = get_tagger("embedding")
@@ -369,6 +377,15 @@ def main() -> None:
         if cls is not None:
             methods.append((f"earmark before ({args.before})", cls(earmark.encoder)))
     methods.append(("earmark", earmark))
+    if not args.no_accurate:
+        try:
+            accurate = get_tagger("accurate")
+        except ModelError as exc:
+            print(f"accurate engine skipped: {exc}", file=sys.stderr)
+        else:
+            assert isinstance(accurate, EmbeddingTagger)
+            methods.append(("accurate plain cosine (all-mpnet-base-v2)", ChunkCosine(accurate)))
+            methods.append(("accurate", accurate))
     if not args.no_variants:
         speech = EmbeddingTagger(earmark.encoder, SPEECH_CONFIG)
         methods.append(("earmark + SPEECH_CONFIG (topical weights)", speech))

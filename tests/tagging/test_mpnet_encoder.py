@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from earmark.cli.model_check import Requirement, tagger_requirement
+from earmark.cli.model_check import MODELS, Requirement, tagger_requirement
 from earmark.config import ASRSettings, Settings
 from earmark.errors import InputError, ModelError
 from earmark.tagging import ENGINES, TaggerPool, load_tags, mpnet
@@ -178,6 +178,9 @@ def test_options_are_validated() -> None:
 def test_accurate_engine_is_registered_and_needs_mpnet() -> None:
     assert "accurate" in ENGINES
     assert tagger_requirement("accurate", None) == Requirement("mpnet")
+    assert MODELS["mpnet"].packages == tuple(
+        p.partition("==")[0] for p in mpnet.MPNET_PIP.split()[3:]
+    )
     with pytest.raises(InputError, match="uses all-mpnet-base-v2"):
         TaggerPool().get("accurate", "all-MiniLM-L6-v2")
 
@@ -189,6 +192,7 @@ def test_accurate_engine_tags(model_dir: Path) -> None:
     assert isinstance(tagger, EmbeddingTagger) and tagger.name == "accurate"
     assert pool.get("accurate", "mpnet") is not None
     assert isinstance(tagger.encoder, mpnet.MPNetEncoder)
+    assert tagger.config is mpnet.MPNET_CONFIG and not tagger.encoder.options.weighted
     support = load_tags("support")
     result = tagger.tag(
         "hi yes I was charged twice for my subscription this month and I want a refund "
