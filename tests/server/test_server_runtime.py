@@ -12,7 +12,7 @@ import fake_asr
 from conftest import LiveServer, LocalHTTP
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "llm"))
-from wire_servers import Reply, WireServer  # noqa: E402
+from wire_servers import Reply, WireServer
 
 TAGS = {
     "Politics": "Government activities, policies, and political events.",
