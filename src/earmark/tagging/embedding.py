@@ -24,29 +24,10 @@ How a score is made (every choice measured in ``benchmarks/tagging.md``):
   window leans towards its longest sentence). The whole recording is the word-weighted
   mean of its window vectors. ``cos`` is the cosine between a window (or the whole) and
   each tag in the weighted pooling; tags are ranked by ``cos``.
-- Accuracy with the top tag always taken, tune half / report half (even / odd rows; AG
-  News: first 500 rows per class; the rest as in the benchmark): AG News 0.765/0.742 with
-  the two templates alone, 0.805/0.779 with phrase prototypes, 0.819/0.797 with sentence
-  pooling too; BANKING77 0.405/0.395 -> 0.442/0.438; HuffPost 0.452/0.436 ->
-  0.444/0.448 (phrases alone lowered it to 0.424/0.432); BBC articles 0.864/0.920 ->
-  0.848/0.952. Adding the bare description as a third template reached 0.827/0.803 on
-  AG News but cost HuffPost a point; weighting phrases by how distinct they are from the
-  other tags, subtracting the mean tag vector, voting per sentence and max over
-  prototypes were all no better.
 - Why two poolings (the hybrid): ranking by the weighted pooling is more accurate, but
   its margins over neutral talk are on another scale, so "does any tag fit" is still
-  decided by the mean pooling, as calibrated (below: ``m_best``). Accuracy with the top tag
-  taken, int8, tune/report halves (AG News: all 7600 test rows; HuffPost: first 2000;
-  BBC: 100 per class; BANKING77: every test row), mean -> weighted ranking: AG News
-  0.8076/0.8063 -> 0.8108/0.8211, HuffPost 0.4750/0.4520 -> 0.5090/0.5030, BANKING77
-  0.4305/0.4377 -> 0.4552/0.4643, BBC 0.9000/0.9120 -> 0.8760/0.9080 (1000 other BBC
-  articles: 0.875 -> 0.878); BANKING77 with 5 examples per tag loses 1.2-1.7 points.
-  (Research scripts ``e2e_tagger.py`` and ``exp_hybrid.py`` on the real tagger.)
-  Fusing the two cosines ranked worse on HuffPost and BANKING77; the weighted pooling's
-  own margin would need a new ``center`` (-0.056 for CLINC's "none" rejection of -0.11
-  now) and then kept fewer in-domain texts (BANKING77 85% instead of 95%), so "none
-  fits" keeps the mean pooling's calibration. Its gaps between tags are ~10% smaller,
-  hence ``spread`` 0.05 (0.06 with mean ranking).
+  decided by the mean pooling, as calibrated (below: ``m_best``); its gaps between tags are
+  smaller, hence a tighter ``spread``.
 - The prior is removed per text, not per tag: short generic talk ("okay, can you hear
   me?") is as close to any "Topic: ..." text as real on-topic news is, so raw cosines
   cannot say "none fits". Each text is also compared with a small built-in set of
@@ -71,16 +52,12 @@ How a score is made (every choice measured in ``benchmarks/tagging.md``):
   words, window by window; a text that fits in one window gets the same sentence by
   sentence, capped just under its leading tag. A topic that fills a quarter of a call or
   of a short clip is not averaged away.
-- Why (``benchmarks/multilabel_bench.py``, texts made of 1-3 articles of different
-  classes): with the first factor alone every tag of a list of related topics passed for
-  any on-topic text: a BBC article tagged with the 15 media tags selected 6.8 tags
-  (precision 0.36, recall 0.99, F1 0.52). Gate and sentence coverage: 2.3 tags (0.63 /
-  0.93 / 0.75); two articles 7.2 -> 3.3 tags, F1 0.64 -> 0.76; three 0.73 -> 0.79; AG
-  News single items 2.4 -> 1.4 tags, F1 0.67 -> 0.84. With mean ranking, ``spread``
-  0.04/0.06/0.08/0.10 gave mean F1 0.80/0.81/0.79/0.77 (another seed: 0.79/0.80/0.79/0.77);
-  the gate alone (no sentence coverage) 0.70-0.79; coverage 0.34 instead of 0.25 was
-  lower. Weighted ranking, the six sets of the default run: ``spread`` 0.05/0.055/0.06
-  gave mean F1 0.827/0.825/0.823 (seed 8: 0.817/0.815/0.808; mean ranking at 0.06: 0.803).
+- Why the gate and coverage: with the first factor alone every tag of a list of related
+  topics passed for any on-topic text; the gate keeps ``selected`` to the leading tags and
+  coverage keeps a topic that fills a quarter of a recording.
+
+Every measurement behind these choices is in ``benchmarks/tagging.md`` (and its section
+"Design notes moved from the code").
 """
 
 from __future__ import annotations
