@@ -282,3 +282,24 @@ def test_multilingual_segments_carry_the_language_of_their_window(
     assert [s.language for s in out] == ["en", "de"]
     call = fake.calls[0]
     assert call["multilingual"] is True and call["condition_on_previous_text"] is False
+
+
+def test_a_looping_segment_is_decoded_again_fresh(monkeypatch: pytest.MonkeyPatch) -> None:
+    loop = FakeSegment(0.0, 6.0, " a man, " * 8, None)
+    clean = FakeSegment(0.0, 6.0, " My father taught me to fish.", None)
+
+    class Redecoding(FakeWhisper):
+        def transcribe(self, audio: Any, **kwargs: Any) -> tuple[Iterator[FakeSegment], FakeInfo]:
+            self.calls.append({"samples": len(audio), **kwargs})
+            return iter([loop] if len(self.calls) == 1 else [clean]), FakeInfo()
+
+    fake = Redecoding([])
+    monkeypatch.setattr(fw_engine, "_load", lambda path, engine, workers: fake)
+    engine = FasterWhisperEngine(EngineOptions(model="base", device="cpu", threads=1))
+    audio = AudioData(np.zeros(16_000 * 8, dtype=np.float32))
+    _, segments = engine.stream(audio, ASROptions(language="es"))
+    (out,) = list(segments)
+    assert out.text == "My father taught me to fish."
+    again = fake.calls[1]
+    assert again["condition_on_previous_text"] is False and again["temperature"] == 0.0
+    assert again["beam_size"] == 5 and again["samples"] == 16_000 * 6

@@ -111,19 +111,16 @@ def test_normalize_for_loops() -> None:
 # --------------------------------------------------------------------------- known gaps
 
 
-@pytest.mark.xfail(strict=True, reason="phrases longer than MAX_NGRAM (8) words are not loops")
 def test_loop_of_a_long_phrase() -> None:
     phrase = "the above copyright notice and this permission notice shall be included"
     assert count_loops(" ".join([phrase] * 4)) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="six spoken digits in a row are cut to two")
 def test_six_zeros_are_a_number_not_a_loop() -> None:
     text = "one million is one zero zero zero zero zero zero"
     assert collapsed(text) == text
 
 
-@pytest.mark.xfail(strict=True, reason="count_loops splits hyphens, collapse_loops does not")
 def test_count_and_collapse_agree_on_hyphenated_words() -> None:
     text = "Ha-ha-ha-ha Ha-ha-ha-ha"
     assert (count_loops(text) == 0) == (collapsed(text) == text)
@@ -177,19 +174,12 @@ def test_convert_keeps_ordinary_repeats() -> None:
     assert out.text == "no no no, I said no no"
 
 
-@pytest.mark.xfail(
-    strict=True, reason="a short reply that repeats the previous one is dropped as a loop"
-)
 def test_convert_keeps_a_second_speakers_same_short_reply() -> None:
     # agent: "Okay." (0-1 s), caller: "Okay." (3-4 s): two turns, not a loop
     segs = [_seg("Okay.", 0.0, 1.0), _seg("Okay.", 3.0, 4.0)]
     assert len(list(convert_segments(segs, 0, 4_000))) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the repeated-segment check compares texts before their loops are collapsed",
-)
 def test_convert_drops_segments_that_repeat_once_collapsed() -> None:
     # Whisper base, temperature 0, on French+English sentence switching (espeak-ng):
     # window after window of "Japan, Japan, Japan, ..." with different repeat counts

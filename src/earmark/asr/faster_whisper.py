@@ -10,6 +10,7 @@ own ``threads`` cores).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import threading
@@ -150,13 +151,54 @@ class FasterWhisperEngine(ASREngine):
         )
         window_language = self._tap.last if multilingual else None
         end_ms = offset_ms + round(samples.shape[0] * _MS_PER_SAMPLE)
+
+        def repair(start: int, stop: int) -> list[Segment]:
+            return self._redecode(samples, offset_ms, start, stop, options, window_language)
+
         result = TranscriptionInfo(
             language=str(info.language),
             language_probability=float(info.language_probability),
             duration_ms=audio.offset_ms + audio.duration_ms,
             model=self.name,
         )
-        return result, convert_segments(segments, offset_ms, end_ms, window_language)
+        return result, convert_segments(segments, offset_ms, end_ms, window_language, repair)
+
+    def _redecode(
+        self,
+        samples: npt.NDArray[np.float32],
+        offset_ms: int,
+        start_ms: int,
+        end_ms: int,
+        options: ASROptions,
+        language_of: Callable[[], str | None] | None,
+    ) -> list[Segment]:
+        """The stretch of a looping segment decoded again, fresh: no previous text, a wider
+        beam, at temperature 0 (still deterministic). ``[]`` when that loops too."""
+        lo = max(0, (start_ms - offset_ms) * _SAMPLES_PER_MS)
+        hi = min(samples.shape[0], (end_ms - offset_ms) * _SAMPLES_PER_MS)
+        if hi - lo < SAMPLE_RATE // 2:
+            return []
+        language = (language_of() if language_of is not None else None) or self._language(
+            options.language
+        )
+        again, _ = self._model.transcribe(
+            samples[lo:hi],
+            language=language,
+            beam_size=max(5, options.beam_size),
+            word_timestamps=options.word_timestamps,
+            task=options.task,
+            temperature=0.0,
+            condition_on_previous_text=False,
+        )
+        stretch_start = offset_ms + lo // _SAMPLES_PER_MS
+        out: list[Segment] = []
+        for seg in again:
+            converted, looped = _convert_one(seg, stretch_start, end_ms, stretch_start)
+            if looped:
+                return []
+            if converted is not None:
+                out.append(dataclasses.replace(converted, language=language))
+        return out
 
     def _language(self, language: str | None) -> str | None:
         if language is None or language.strip().lower() in ("", "auto"):
@@ -276,11 +318,20 @@ class _LanguageTap:
         return value
 
 
+Repair = Callable[[int, int], list[Segment]]
+"""``repair(start_ms, end_ms)``: the stretch decoded again, as segments (``[]`` = keep)."""
+
+_MIN_REPEAT_WORDS = 4
+"""A segment repeating the one before is dropped only from this many words: a loop, not a
+second "Okay." from the other side of a call."""
+
+
 def convert_segments(
     segments: Iterable[Any],
     offset_ms: int,
     end_ms: int,
     language_of: Callable[[], str | None] | None = None,
+    repair: Repair | None = None,
 ) -> Iterator[Segment]:
     """faster-whisper segments -> earmark :class:`Segment` objects, lazily.
 
@@ -289,48 +340,65 @@ def convert_segments(
     probability; a segment's confidence is the mean of its words', or ``exp(avg_logprob)``
     without words. Segments with no text are dropped; ids count from 0. Repetition loops
     (the same words again and again, a known Whisper failure) are cut to two repeats
-    (:func:`earmark.asr.loops.collapse_loops`), and a segment that only repeats the one
-    before it is dropped. ``language_of`` gives each segment's language (multilingual mode).
+    (:func:`earmark.asr.loops.collapse_loops`); when ``repair`` is given, the stretch of a
+    segment that looped is decoded again (it is usually a decoder that lost its place, and a
+    fresh decode without the previous text gets the words back). A segment that only
+    repeats the one before it (from :data:`_MIN_REPEAT_WORDS` words) is dropped.
+    ``language_of`` gives each segment's language (multilingual mode).
     """
     index = 0
     last = offset_ms
     previous = ""
     for seg in segments:
-        text = seg.text.strip()
-        if not text or normalize_for_loops(text) == previous:
+        converted, looped = _convert_one(seg, offset_ms, end_ms, last)
+        if converted is None:
             continue
-        previous = normalize_for_loops(text)
-        start = min(max(offset_ms + round(seg.start * 1000), last), end_ms)
-        end = min(max(offset_ms + round(seg.end * 1000), start), end_ms)
-        words: tuple[Word, ...] = ()
-        if seg.words:
-            words = _convert_words(seg.words, offset_ms, end_ms, start)
-            kept = collapse_loops([w.text for w in words])
-            if len(kept) < len(words):
-                words = tuple(words[i] for i in kept)
-                text = " ".join(w.text for w in words)
-        else:
-            tokens = text.split()
-            kept = collapse_loops(tokens)
-            if len(kept) < len(tokens):
-                text = " ".join(tokens[i] for i in kept)
-        if words:
-            confidence = sum(w.confidence for w in words) / len(words)
-            end = max(end, words[-1].end_ms)
-            last = words[-1].start_ms
-        else:
-            confidence = math.exp(seg.avg_logprob) if seg.avg_logprob is not None else 0.0
-            last = start
-        yield Segment(
-            id=index,
-            start_ms=start,
-            end_ms=end,
-            text=text,
-            words=words,
-            confidence=confidence,
-            language=language_of() if language_of is not None else None,
-        )
-        index += 1
+        parts = [converted]
+        if looped and repair is not None:
+            repaired = repair(converted.start_ms, converted.end_ms)
+            parts, looped = (repaired, False) if repaired else (parts, looped)
+        for part in parts:
+            key = normalize_for_loops(part.text)
+            if key == previous and (looped or len(key.split()) >= _MIN_REPEAT_WORDS):
+                continue
+            previous = key
+            last = part.words[-1].start_ms if part.words else part.start_ms
+            language = part.language or (language_of() if language_of is not None else None)
+            yield dataclasses.replace(part, id=index, language=language)
+            index += 1
+
+
+def _convert_one(seg: Any, offset_ms: int, end_ms: int, floor: int) -> tuple[Segment | None, bool]:
+    """One segment converted, and whether a repetition loop was cut out of it."""
+    text = seg.text.strip()
+    if not text:
+        return None, False
+    start = min(max(offset_ms + round(seg.start * 1000), floor), end_ms)
+    end = min(max(offset_ms + round(seg.end * 1000), start), end_ms)
+    words: tuple[Word, ...] = ()
+    looped = False
+    if seg.words:
+        words = _convert_words(seg.words, offset_ms, end_ms, start)
+        kept = collapse_loops([w.text for w in words])
+        if len(kept) < len(words):
+            looped = True
+            words = tuple(words[i] for i in kept)
+            text = " ".join(w.text for w in words)
+    else:
+        tokens = text.split()
+        kept = collapse_loops(tokens)
+        if len(kept) < len(tokens):
+            looped = True
+            text = " ".join(tokens[i] for i in kept)
+    if words:
+        confidence = sum(w.confidence for w in words) / len(words)
+        end = max(end, words[-1].end_ms)
+    else:
+        confidence = math.exp(seg.avg_logprob) if seg.avg_logprob is not None else 0.0
+    segment = Segment(
+        id=0, start_ms=start, end_ms=end, text=text, words=words, confidence=confidence
+    )
+    return segment, looped
 
 
 def _convert_words(raw: Iterable[Any], offset_ms: int, end_ms: int, floor: int) -> tuple[Word, ...]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 __all__ = ["collapse_loops", "count_loops", "normalize_for_loops"]
 
-MAX_NGRAM = 8
+MAX_NGRAM = 16
 """Longest repeated phrase looked for, in words."""
 
 _MIN_REPEATS = {1: 6}
@@ -21,6 +21,25 @@ _MIN_REPEATS = {1: 6}
 for longer phrases."""
 _DEFAULT_REPEATS = 4
 _WORD = re.compile(r"[^\w']+")
+_NUMBER_WORDS = frozenset(
+    [
+        "oh",
+        "o",
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "hundred",
+        "thousand",
+    ]
+)
 
 
 def normalize_for_loops(text: str) -> str:
@@ -37,6 +56,8 @@ def _loop_at(keys: Sequence[str], i: int) -> tuple[int, int] | None:
         gram = keys[i : i + n]
         if not any(gram):
             continue
+        if n == 1 and (gram[0] in _NUMBER_WORDS or gram[0].isdigit()):
+            continue  # "one zero zero zero zero zero zero" is a number, not a loop
         repeats = 1
         while keys[i + repeats * n : i + (repeats + 1) * n] == gram:
             repeats += 1
@@ -66,7 +87,7 @@ def collapse_loops(words: Sequence[str]) -> list[int]:
 
 def count_loops(text: str) -> int:
     """How many repetition loops ``text`` holds (0 for ordinary speech)."""
-    keys = normalize_for_loops(text).split()
+    keys = [normalize_for_loops(w) for w in text.split()]
     found = 0
     i = 0
     while i < len(keys):
