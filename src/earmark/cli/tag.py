@@ -33,7 +33,8 @@ __all__ = ["ENGINE_HELP", "load_tagger", "tag_command"]
 ENGINE_HELP = (
     "embedding: offline MiniLM tagger; static: about 9x faster per call end to end, less "
     "accurate (model2vec-style table distilled once from MiniLM, ~1 min the first time); "
-    "llm: ask an LLM (see --model and EARMARK_LLM_ROUTES)."
+    "accurate: all-mpnet-base-v2, about 5x slower than embedding, better on spoken calls "
+    "(make install-accurate); llm: ask an LLM (see --model and EARMARK_LLM_ROUTES)."
 )
 
 

@@ -37,7 +37,7 @@ from earmark.storage.search import SearchHit
 __all__ = ["ENGINES", "STATUSES", "load_job"]
 
 STATUSES = ("queued", "processing", "completed", "error")
-ENGINES = ("embedding", "static", "llm")
+ENGINES = ("embedding", "accurate", "static", "llm")
 PAGE_SIZE = 50
 
 
