@@ -88,7 +88,15 @@ def to_vtt(t: Transcript, chars_per_caption: int | None = None) -> str:
 
 
 def to_text(t: Transcript) -> str:
-    """Plain text, one segment per line (the transcript's text if it has no segments)."""
+    """Plain text, one segment per line (the transcript's text if it has no segments); a
+    conversation (speakers or channels) has one line per turn, led by who speaks."""
+    from earmark.conversation import utterances
+
+    turns = utterances(t)
+    if turns:
+        return "\n".join(
+            f"{u.speaker or 'channel ' + str(u.channel)}: {u.text.strip()}" for u in turns
+        )
     lines = [s.text.strip() for s in t.segments if s.text.strip()]
     return "\n".join(lines) if lines else t.text.strip()
 

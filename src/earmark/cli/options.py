@@ -91,6 +91,8 @@ def build_asr_options(settings: Settings, params: dict[str, Any]) -> ASROptions:
         language=params.get("language"),
         vad=s.asr_vad if vad is None else bool(vad),
         beam_size=beam,
+        multichannel=bool(params.get("multichannel")),
+        multilingual=bool(params.get("detect_languages")),
     )
 
 

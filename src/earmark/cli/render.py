@@ -61,9 +61,20 @@ def transcript_record(file: str, t: Transcript) -> dict[str, Any]:
                         "start_ms": w.start_ms,
                         "end_ms": w.end_ms,
                         "confidence": _round(w.confidence),
+                        **({"speaker": w.speaker} if w.speaker is not None else {}),
+                        **({"channel": w.channel} if w.channel is not None else {}),
                     }
                     for w in s.words
                 ],
+                **{
+                    k: v
+                    for k, v in (
+                        ("speaker", s.speaker),
+                        ("channel", s.channel),
+                        ("language", s.language),
+                    )
+                    if v is not None
+                },
             }
             for s in t.segments
         ],

@@ -10,6 +10,12 @@ import click
 
 from earmark.api import TEXT_SUFFIXES, read_text_file
 from earmark.cli.batch import BatchOptions, FileProgress, run_and_exit
+from earmark.cli.conversation import (
+    apply_conversation,
+    conversation_options,
+    redact_request,
+    speaker_request,
+)
 from earmark.cli.inputs import MEDIA_SUFFIXES, InputFile, expand_inputs
 from earmark.cli.model_check import asr_requirement, require, tagger_requirement
 from earmark.cli.options import asr_options_prefixed, build_asr_options, output_options
@@ -122,6 +128,7 @@ EXTENSIONS = {"text": ".tags.txt", "json": ".json", "jsonl": ".jsonl", "csv": ".
 )
 @click.option("--no-text", is_flag=True, help="text format: don't print the transcript.")
 @asr_options_prefixed
+@conversation_options
 @output_options
 def tag_command(
     inputs: tuple[str, ...],
@@ -165,6 +172,7 @@ def tag_command(
     except EarmarkError as exc:
         raise click.ClickException(str(exc)) from exc
     asr = build_asr_options(settings, params)
+    speakers, redact = speaker_request(params), redact_request(params)
     options = TagOptions(threshold=threshold, window_ms=window_seconds * 1000)
     to_stdout = params["output_dir"] is None
     width = wrap_width() if to_stdout else None
@@ -197,6 +205,9 @@ def tag_command(
             text = read_text_file(item.path)
         else:
             transcript = api.transcribe(item.path, asr, on_progress=progress, settings=settings)
+            transcript = apply_conversation(
+                api.runtime(settings), item.path, transcript, speakers, redact
+            )
             text = transcript.text
         subject: Transcript | str = text
         if transcript is not None:  # other languages are tagged through Whisper's English

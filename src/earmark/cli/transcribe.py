@@ -8,6 +8,12 @@ from typing import Any
 import click
 
 from earmark.cli.batch import BatchOptions, FileProgress, run_and_exit
+from earmark.cli.conversation import (
+    apply_conversation,
+    conversation_options,
+    redact_request,
+    speaker_request,
+)
 from earmark.cli.inputs import MEDIA_SUFFIXES, InputFile, expand_inputs
 from earmark.cli.model_check import asr_requirement, require
 from earmark.cli.options import asr_options, build_asr_options, output_options
@@ -40,6 +46,7 @@ EXTENSIONS = {"text": ".txt", "json": ".json", "srt": ".srt", "vtt": ".vtt"}
     help="srt/vtt: longest caption.",
 )
 @asr_options
+@conversation_options
 @output_options
 def transcribe_command(
     inputs: tuple[str, ...], fmt: str, chars_per_caption: int | None, **params: Any
@@ -58,12 +65,15 @@ def transcribe_command(
       earmark transcribe episode.mp3
       earmark transcribe call.wav --fast --format srt
       earmark transcribe ./recordings -o ./transcripts --format json
+      earmark transcribe call.wav --speaker-labels --redact-pii all
+      earmark transcribe stereo_call.wav --multichannel --format json
     """
     from earmark import api
     from earmark.export import to_srt, to_text, to_vtt
 
     settings = Settings()
     asr = build_asr_options(settings, params)
+    speakers, redact = speaker_request(params), redact_request(params)
     try:  # the ASR model's files are there (nothing is loaded yet)
         require("earmark transcribe", [asr_requirement(asr.model, settings.asr.cache_dir)])
     except EarmarkError as exc:
@@ -75,6 +85,7 @@ def transcribe_command(
 
     def process(item: InputFile, progress: FileProgress) -> str:
         t = api.transcribe(item.path, asr, on_progress=progress, settings=settings)
+        t = apply_conversation(api.runtime(settings), item.path, t, speakers, redact)
         if fmt == "json":
             record = transcript_record(str(item.path), t)
             if to_stdout and len(files) > 1:
