@@ -8,12 +8,12 @@ token-weighted pooling of the ONNX graph's ``weighted`` output.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["NumpyBert"]
+__all__ = ["LayerObserver", "NumpyBert", "layer_weights"]
 
 F32 = npt.NDArray[np.float32]
 
@@ -30,12 +30,37 @@ def _erf(x: F32) -> F32:
     return out
 
 
-def _layer_norm(x: F32, gamma: F32, beta: F32) -> F32:
+def _layer_norm(x: F32, gamma: F32, beta: F32, eps: float = 1e-12) -> F32:
     mean = x.mean(-1, keepdims=True)
     centred = x - mean
     var = (centred * centred).mean(-1, keepdims=True)
-    out: F32 = centred / np.sqrt(var + 1e-12) * gamma + beta
+    out: F32 = centred / np.sqrt(var + np.float32(eps)) * gamma + beta
     return out
+
+
+def layer_weights(
+    w: Mapping[str, F32], p: str, qkv: Sequence[str], attn_out: str, attn_norm: str
+) -> dict[str, F32]:
+    """One encoder layer's weights (prefix ``p``), matrices transposed to ``[in, out]``.
+
+    ``qkv``: the prefixes of the query, key and value projections (packed into one);
+    ``attn_out``/``attn_norm``: those of the attention output projection and its LayerNorm
+    (the names differ between BERT and MPNet, the feed-forward ones do not).
+    """
+    return {
+        "qkv_w": np.ascontiguousarray(np.concatenate([w[f"{n}.weight"].T for n in qkv], axis=1)),
+        "qkv_b": np.concatenate([w[f"{n}.bias"] for n in qkv]),
+        "ao_w": np.ascontiguousarray(w[f"{attn_out}.weight"].T),
+        "ao_b": w[f"{attn_out}.bias"],
+        "ln1_g": w[f"{attn_norm}.weight"],
+        "ln1_b": w[f"{attn_norm}.bias"],
+        "i_w": np.ascontiguousarray(w[f"{p}intermediate.dense.weight"].T),
+        "i_b": w[f"{p}intermediate.dense.bias"],
+        "o_w": np.ascontiguousarray(w[f"{p}output.dense.weight"].T),
+        "o_b": w[f"{p}output.dense.bias"],
+        "ln2_g": w[f"{p}output.LayerNorm.weight"],
+        "ln2_b": w[f"{p}output.LayerNorm.bias"],
+    }
 
 
 LayerObserver = Callable[[int, F32, F32, F32], None]
@@ -46,7 +71,12 @@ class NumpyBert:
     """BERT encoder + mean pooling + L2 normalisation over safetensors weights.
 
     ``pool_weights``: optional ``[vocab]`` token weights for :meth:`pair`'s second pooling.
+    The embeddings, the attention bias and the weight names are methods, so that
+    :class:`~earmark.tagging._mpnet_numpy.NumpyMPNet` shares the layers and the pooling.
     """
+
+    eps = 1e-12
+    """LayerNorm epsilon."""
 
     def __init__(
         self,
@@ -59,35 +89,33 @@ class NumpyBert:
         self.heads = heads
         self.pool_weights = pool_weights
         self.word = w["embeddings.word_embeddings.weight"]
-        self.pos = (
+        self.pos = self._position_table(w)
+        self.emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+        self.layers = [self._layer_weights(w, f"encoder.layer.{i}.") for i in range(layers)]
+
+    def _position_table(self, w: Mapping[str, F32]) -> F32:
+        # token type ids are always 0: the type-0 embedding is folded into the positions
+        out: F32 = (
             w["embeddings.position_embeddings.weight"]
             + w["embeddings.token_type_embeddings.weight"][0]
         )
-        self.emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        self.layers: list[dict[str, F32]] = []
-        for i in range(layers):
-            p = f"encoder.layer.{i}."
-            names = ("query", "key", "value")
-            self.layers.append(
-                {
-                    "qkv_w": np.ascontiguousarray(
-                        np.concatenate(
-                            [w[f"{p}attention.self.{n}.weight"].T for n in names], axis=1
-                        )
-                    ),
-                    "qkv_b": np.concatenate([w[f"{p}attention.self.{n}.bias"] for n in names]),
-                    "ao_w": np.ascontiguousarray(w[f"{p}attention.output.dense.weight"].T),
-                    "ao_b": w[f"{p}attention.output.dense.bias"],
-                    "ln1_g": w[f"{p}attention.output.LayerNorm.weight"],
-                    "ln1_b": w[f"{p}attention.output.LayerNorm.bias"],
-                    "i_w": np.ascontiguousarray(w[f"{p}intermediate.dense.weight"].T),
-                    "i_b": w[f"{p}intermediate.dense.bias"],
-                    "o_w": np.ascontiguousarray(w[f"{p}output.dense.weight"].T),
-                    "o_b": w[f"{p}output.dense.bias"],
-                    "ln2_g": w[f"{p}output.LayerNorm.weight"],
-                    "ln2_b": w[f"{p}output.LayerNorm.bias"],
-                }
-            )
+        return out
+
+    def _layer_weights(self, w: Mapping[str, F32], p: str) -> dict[str, F32]:
+        qkv = [f"{p}attention.self.{n}" for n in ("query", "key", "value")]
+        return layer_weights(
+            w, p, qkv, f"{p}attention.output.dense", f"{p}attention.output.LayerNorm"
+        )
+
+    def _embeddings(self, ids: npt.NDArray[np.int64]) -> F32:
+        """Word + position embeddings ``[batch, seq, hidden]`` (before their LayerNorm)."""
+        out: F32 = self.word[ids] + self.pos[: ids.shape[1]]
+        return out
+
+    def _attention_bias(self, mask: npt.NDArray[np.int64]) -> F32:
+        """What is added to the attention scores: ``-1e9`` at padded keys."""
+        out: F32 = ((mask[:, None, None, :] - 1) * np.float32(1e9)).astype(np.float32)
+        return out
 
     def hidden_states(
         self,
@@ -105,8 +133,9 @@ class NumpyBert:
         batch, seq = ids.shape
         hidden = self.word.shape[1]
         head_dim = hidden // self.heads
-        h = _layer_norm(self.word[ids] + self.pos[:seq], *self.emb_ln).reshape(batch * seq, hidden)
-        bias = ((mask[:, None, None, :] - 1) * np.float32(1e9)).astype(np.float32)
+        eps = self.eps
+        h = _layer_norm(self._embeddings(ids), *self.emb_ln, eps).reshape(batch * seq, hidden)
+        bias = self._attention_bias(mask)
         scale = np.float32(1.0 / np.sqrt(head_dim))
         for index, lw in enumerate(self.layers):
             x = h
@@ -116,14 +145,14 @@ class NumpyBert:
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
             ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * seq, hidden)
-            h = _layer_norm(ctx @ lw["ao_w"] + lw["ao_b"] + h, lw["ln1_g"], lw["ln1_b"])
+            h = _layer_norm(ctx @ lw["ao_w"] + lw["ao_b"] + h, lw["ln1_g"], lw["ln1_b"], eps)
             up = h @ lw["i_w"] + lw["i_b"]
             act = (
                 up * np.float32(0.5) * (np.float32(1.0) + _erf(up * np.float32(0.7071067811865476)))
             )
             if observe is not None:
                 observe(index, x, h, act)
-            h = _layer_norm(act @ lw["o_w"] + lw["o_b"] + h, lw["ln2_g"], lw["ln2_b"])
+            h = _layer_norm(act @ lw["o_w"] + lw["o_b"] + h, lw["ln2_g"], lw["ln2_b"], eps)
         out: F32 = h.reshape(batch, seq, hidden).astype(np.float32)
         return out
 

@@ -19,12 +19,12 @@ layer's token states over the attention mask, L2-normalised. Batched, float32.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import numpy.typing as npt
 
-from earmark.tagging._bert_numpy import _erf
+from earmark.tagging._bert_numpy import NumpyBert, layer_weights
 
 __all__ = ["LN_EPS", "PAD_ID", "NumpyMPNet", "position_bias", "relative_buckets"]
 
@@ -33,9 +33,6 @@ PAD_ID = 1
 LN_EPS = 1e-5
 NUM_BUCKETS = 32
 MAX_DISTANCE = 128
-
-LayerObserver = Callable[[int, F32, F32, F32], None]
-"""``(layer index, layer input, state after the attention LayerNorm, GELU activations)``."""
 
 
 def relative_buckets(seq: int) -> npt.NDArray[np.int64]:
@@ -64,19 +61,15 @@ def position_bias(table: F32, seq: int) -> F32:
     return out
 
 
-def _layer_norm(x: F32, gamma: F32, beta: F32) -> F32:
-    mean = x.mean(-1, keepdims=True)
-    centred = x - mean
-    var = (centred * centred).mean(-1, keepdims=True)
-    out: F32 = centred / np.sqrt(var + np.float32(LN_EPS)) * gamma + beta
-    return out
-
-
-class NumpyMPNet:
+class NumpyMPNet(NumpyBert):
     """MPNet encoder + mean pooling + L2 normalisation over safetensors weights.
 
+    :class:`~earmark.tagging._bert_numpy.NumpyBert`'s layers and pooling with MPNet's
+    positions, relative position bias, weight names and LayerNorm epsilon.
     ``pool_weights``: optional ``[vocab]`` token weights for :meth:`pair`'s second pooling.
     """
+
+    eps = LN_EPS
 
     def __init__(
         self,
@@ -85,91 +78,25 @@ class NumpyMPNet:
         heads: int,
         pool_weights: F32 | None = None,
     ) -> None:
-        w = weights
-        self.heads = heads
-        self.pool_weights = pool_weights
-        self.word = w["embeddings.word_embeddings.weight"]
-        self.pos = w["embeddings.position_embeddings.weight"]
-        self.emb_ln = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
-        self.rel_table = w["encoder.relative_attention_bias.weight"]
-        self.layers: list[dict[str, F32]] = []
-        for i in range(layers):
-            p = f"encoder.layer.{i}."
-            qkv = ("q", "k", "v")
-            self.layers.append(
-                {
-                    "qkv_w": np.ascontiguousarray(
-                        np.concatenate([w[f"{p}attention.attn.{n}.weight"].T for n in qkv], axis=1)
-                    ),
-                    "qkv_b": np.concatenate([w[f"{p}attention.attn.{n}.bias"] for n in qkv]),
-                    "o_w": np.ascontiguousarray(w[f"{p}attention.attn.o.weight"].T),
-                    "o_b": w[f"{p}attention.attn.o.bias"],
-                    "ln1_g": w[f"{p}attention.LayerNorm.weight"],
-                    "ln1_b": w[f"{p}attention.LayerNorm.bias"],
-                    "i_w": np.ascontiguousarray(w[f"{p}intermediate.dense.weight"].T),
-                    "i_b": w[f"{p}intermediate.dense.bias"],
-                    "out_w": np.ascontiguousarray(w[f"{p}output.dense.weight"].T),
-                    "out_b": w[f"{p}output.dense.bias"],
-                    "ln2_g": w[f"{p}output.LayerNorm.weight"],
-                    "ln2_b": w[f"{p}output.LayerNorm.bias"],
-                }
-            )
+        super().__init__(weights, layers, heads, pool_weights)
+        self.rel_table = weights["encoder.relative_attention_bias.weight"]
 
-    def hidden_states(
-        self,
-        ids: npt.NDArray[np.int64],
-        mask: npt.NDArray[np.int64],
-        observe: LayerObserver | None = None,
-    ) -> F32:
-        """The last layer's token states ``[batch, seq, hidden]`` of a padded batch.
+    def _position_table(self, w: Mapping[str, F32]) -> F32:
+        return w["embeddings.position_embeddings.weight"]  # no token type embeddings
 
-        ``observe``, when given, sees each layer's input, its state after the attention
-        LayerNorm and its GELU activations (rows ``[batch * seq, ...]``): the int8 graph's
-        calibration reads them.
-        """
-        batch, seq = ids.shape
-        hidden = self.word.shape[1]
-        head_dim = hidden // self.heads
+    def _layer_weights(self, w: Mapping[str, F32], p: str) -> dict[str, F32]:
+        a = f"{p}attention.attn."
+        qkv = [f"{a}{n}" for n in "qkv"]
+        return layer_weights(w, p, qkv, f"{a}o", f"{p}attention.LayerNorm")
+
+    def _embeddings(self, ids: npt.NDArray[np.int64]) -> F32:
         real = (ids != PAD_ID).astype(np.int64)
-        positions = np.cumsum(real, axis=1) * real + PAD_ID
-        h = _layer_norm(self.word[ids] + self.pos[positions], *self.emb_ln)
-        h = h.reshape(batch * seq, hidden)
-        pad = ((mask[:, None, None, :] - 1) * np.float32(1e9)).astype(np.float32)
-        bias = position_bias(self.rel_table, seq)[None] + pad
-        scale = np.float32(1.0 / np.sqrt(head_dim))
-        for index, lw in enumerate(self.layers):
-            x = h
-            qkv = (h @ lw["qkv_w"] + lw["qkv_b"]).reshape(batch, seq, 3, self.heads, head_dim)
-            q, k, v = qkv.transpose(2, 0, 3, 1, 4)
-            scores = (q * scale) @ k.transpose(0, 1, 3, 2) + bias
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            scores /= scores.sum(-1, keepdims=True)
-            ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * seq, hidden)
-            h = _layer_norm(ctx @ lw["o_w"] + lw["o_b"] + h, lw["ln1_g"], lw["ln1_b"])
-            up = h @ lw["i_w"] + lw["i_b"]
-            act = up * np.float32(0.5) * (np.float32(1.0) + _erf(up * np.float32(0.70710678)))
-            if observe is not None:
-                observe(index, x, h, act)
-            h = _layer_norm(act @ lw["out_w"] + lw["out_b"] + h, lw["ln2_g"], lw["ln2_b"])
-        out: F32 = h.reshape(batch, seq, hidden).astype(np.float32)
+        positions = np.cumsum(real, axis=1) * real + PAD_ID  # RoBERTa style, from 2
+        out: F32 = self.word[ids] + self.pos[positions]
         return out
 
-    def __call__(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> F32:
-        """Embed a padded batch (``ids``/``mask`` ``[batch, seq]``): unit mean-pooled rows."""
-        return self.pair(ids, mask)[0]
-
-    def pair(self, ids: npt.NDArray[np.int64], mask: npt.NDArray[np.int64]) -> tuple[F32, F32]:
-        """The mean-pooled and the token-weighted unit embeddings of a padded batch."""
-        h = self.hidden_states(ids, mask)
-        m = mask.astype(np.float32)[:, :, None]
-        mean = _unit((h * m).sum(1) / np.maximum(m.sum(1), 1.0))
-        if self.pool_weights is None:
-            return mean, mean
-        tw = (self.pool_weights[ids] * mask).astype(np.float32)[:, :, None]
-        return mean, _unit((h * tw).sum(1))
-
-
-def _unit(x: F32) -> F32:
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    out: F32 = (x / np.maximum(norms, 1e-12)).astype(np.float32)
-    return out
+    def _attention_bias(self, mask: npt.NDArray[np.int64]) -> F32:
+        out: F32 = position_bias(self.rel_table, mask.shape[1])[None] + super()._attention_bias(
+            mask
+        )
+        return out

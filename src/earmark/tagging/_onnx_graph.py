@@ -4,7 +4,7 @@ No ``onnx`` package and no torch: the protobuf messages are written by
 :mod:`earmark.tagging._onnx_proto`, and the graph uses onnxruntime's fused CPU kernels
 (``EmbedLayerNormalization``, ``Attention``, ``BiasGelu``), which is why it is faster
 than a plain numpy forward pass; the layer norms are plain element-wise ops, faster here
-than onnxruntime's fused one (:func:`_skip_norm`). The output ``embedding`` is
+than onnxruntime's fused one (:func:`skip_norm`). The output ``embedding`` is
 the mean-pooled, L2-normalised sentence embedding, exactly as sentence-transformers
 computes it (max abs difference about 2e-7). Given ``pool_weights`` (one weight per
 vocabulary id), a second output ``weighted`` pools the same final token states with
@@ -38,7 +38,7 @@ slightly on which texts share a batch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,16 +48,28 @@ from earmark.tagging._bert_numpy import NumpyBert
 from earmark.tagging._onnx_proto import FLOAT, INT32, INT64, MS_DOMAIN, Builder, node
 
 __all__ = [
+    "LN_EPS",
     "PRECISIONS",
     "SPLIT_RATIO",
     "LayerRanges",
     "activation_ranges",
     "build_minilm_graph",
+    "embed_norm",
+    "feed_forward",
+    "layer_ranges",
+    "linear",
+    "observed_ranges",
+    "pooled_model",
     "quantize_columns",
+    "side_channels",
+    "skip_norm",
+    "smooth",
+    "smoothing",
 ]
 
 PRECISIONS = ("float32", "int8")
 SPLIT_RATIO = 3.0
+LN_EPS = 1e-12
 F32 = npt.NDArray[np.float32]
 
 
@@ -87,21 +99,29 @@ def quantize_columns(w: F32) -> tuple[npt.NDArray[np.int8], F32]:
     return q, scale
 
 
-def _linear(b: Builder, x: str, w: F32, name: str, precision: str) -> str:
-    """``x @ w`` (no bias: the following fused op adds it), int8 weights in int8."""
-    if precision == "float32":
-        return b.node("MatMul", [x, b.init(name, w)], f"{name}.y")
-    q, scale = quantize_columns(w)
-    ins = [x, b.init(name, q), b.init(f"{name}.scale", scale)]
-    return b.node("DynamicQuantizeMatMul", ins, f"{name}.y", MS_DOMAIN)
-
-
-def _smoothing(x_max: F32, w: F32) -> F32:
+def smoothing(x_max: F32, w: F32) -> F32:
     """SmoothQuant's per-input-channel ``s = sqrt(max|x| / max|w|)`` (median 1) for ``x @ w``."""
     tiny = np.float32(1e-6)
     s = np.sqrt(np.maximum(x_max, tiny) / np.maximum(np.abs(w).max(axis=1), tiny))
     out: F32 = (s / np.median(s)).astype(np.float32)
     return out
+
+
+def smooth(b: Builder, x: str, w: F32, s: F32, name: str) -> tuple[str, F32]:
+    """``x / s`` (a constant ``Mul``) and ``w`` with ``s`` folded into its rows."""
+    return b.node("Mul", [x, b.init(f"{name}.inv_s", 1.0 / s)], f"{name}.x"), w * s[:, None]
+
+
+def linear(b: Builder, x: str, w: F32, name: str, precision: str, x_max: F32 | None = None) -> str:
+    """``x @ w`` (no bias: the following op adds it); int8: quantised weights, ``x`` first
+    smoothed (:func:`smoothing`) when its calibrated channel maxima ``x_max`` are given."""
+    if precision == "float32":
+        return b.node("MatMul", [x, b.init(name, w)], f"{name}.y")
+    if x_max is not None:
+        x, w = smooth(b, x, w, smoothing(x_max, w), name)
+    q, scale = quantize_columns(w)
+    ins = [x, b.init(name, q), b.init(f"{name}.scale", scale)]
+    return b.node("DynamicQuantizeMatMul", ins, f"{name}.y", MS_DOMAIN)
 
 
 def _attention(
@@ -122,9 +142,7 @@ def _attention(
         ins = [h, b.init(f"{name}.w", w), b.init(f"{name}.b", bias), "mask32"]
         return b.node("Attention", ins, f"{name}.y", MS_DOMAIN, num_heads=heads)
     if h_max is not None:
-        s = _smoothing(h_max, w)
-        h = b.node("Mul", [h, b.init(f"{name}.inv_s", 1.0 / s)], f"{name}.x")
-        w = w * s[:, None]
+        h, w = smooth(b, h, w, smoothing(h_max, w), name)
     q, scale = quantize_columns(w)
     hq, hs, hz = f"{name}.xq", f"{name}.xscale", f"{name}.xzero"
     b.nodes.append(node("DynamicQuantizeLinear", [h], [hq, hs, hz]))
@@ -140,7 +158,9 @@ def _attention(
     return b.node("QAttention", ins, f"{name}.y", MS_DOMAIN, num_heads=heads)
 
 
-def _skip_norm(b: Builder, x: str, skip: str, g: F32, beta: F32, bias: F32, name: str) -> str:
+def skip_norm(
+    b: Builder, x: str, bias: F32, skip: str, g: F32, beta: F32, name: str, eps: float
+) -> str:
     """LayerNorm(x + bias + skip), written out in plain element-wise ops.
 
     onnxruntime's fused ``SkipLayerNormalization`` (and ``LayerNormalization``) took
@@ -156,31 +176,47 @@ def _skip_norm(b: Builder, x: str, skip: str, g: F32, beta: F32, bias: F32, name
     var = b.node(
         "ReduceMean", [b.node("Mul", [d, d], f"{name}.d2")], f"{name}.var", axes=[-1], keepdims=1
     )
-    eps = b.init("ln_eps", np.array(1e-12, np.float32))
-    std = b.node("Sqrt", [b.node("Add", [var, eps], f"{name}.var_eps")], f"{name}.std")
+    eps_init = b.init("ln_eps", np.array(eps, np.float32))
+    std = b.node("Sqrt", [b.node("Add", [var, eps_init], f"{name}.var_eps")], f"{name}.std")
     n = b.node("Div", [d, std], f"{name}.n")
     scaled = b.node("Mul", [n, b.init(f"{name}.g", g)], f"{name}.scaled")
     return b.node("Add", [scaled, b.init(f"{name}.b", beta)], name)
 
 
-def _ffn_int8(
-    b: Builder, h1: str, w: Mapping[str, F32], p: str, ranges: LayerRanges, i: int
-) -> str:
-    """The int8 feed-forward block on ``h1`` (without the output bias).
+def side_channels(inner_max: F32 | None, size: int) -> npt.NDArray[np.bool_]:
+    """The intermediate channels of the float32 side path: calibrated max over
+    :data:`SPLIT_RATIO` times the 99th percentile of the channel maxima (none uncalibrated)."""
+    if inner_max is None:
+        return np.zeros(size, dtype=bool)
+    out: npt.NDArray[np.bool_] = inner_max > SPLIT_RATIO * np.percentile(inner_max, 99)
+    return out
 
-    Smoothed input, outlier intermediate channels in a float32 side path: see the module
-    docstring.
+
+def feed_forward(
+    b: Builder,
+    h1: str,
+    w: Mapping[str, F32],
+    p: str,
+    i: int,
+    precision: str,
+    side: npt.NDArray[np.bool_],
+    s: F32 | None = None,
+) -> str:
+    """The feed-forward block of layer ``i`` (prefix ``p``) on ``h1``, without the output bias.
+
+    ``s``: the smoothing of ``h1`` (int8); ``side``: the intermediate channels that go
+    through a float32 side path (:func:`side_channels`), added to the quantised output.
     """
     up_w = w[f"{p}intermediate.dense.weight"].T
     up_b = w[f"{p}intermediate.dense.bias"]
     down_w = w[f"{p}output.dense.weight"].T
-    s = _smoothing(ranges.hidden, up_w)
-    side = ranges.inner > SPLIT_RATIO * np.percentile(ranges.inner, 99)
     keep = ~side
-    smooth = b.node("Mul", [h1, b.init(f"l{i}.up.inv_s", 1.0 / s)], f"l{i}.up.x")
-    up = _linear(b, smooth, (up_w * s[:, None])[:, keep], f"l{i}.up", "int8")
+    x, kept_w = h1, up_w[:, keep]
+    if s is not None:
+        x, kept_w = smooth(b, h1, kept_w, s, f"l{i}.up")
+    up = linear(b, x, kept_w, f"l{i}.up", precision)
     act = b.node("BiasGelu", [up, b.init(f"l{i}.up.b", up_b[keep])], f"l{i}.act", MS_DOMAIN)
-    down = _linear(b, act, down_w[keep], f"l{i}.down", "int8")
+    down = linear(b, act, down_w[keep], f"l{i}.down", precision)
     if not side.any():
         return down
     up2 = b.node("MatMul", [h1, b.init(f"l{i}.up2", up_w[:, side])], f"l{i}.up2.y")
@@ -204,35 +240,34 @@ def _layer(
     qkv_b = np.concatenate([w[f"{p}attention.self.{n}.bias"] for n in qkv])
     h_max = None if ranges is None else ranges.attention
     att = _attention(b, h, qkv_w, qkv_b, f"l{i}.qkv", heads, precision, h_max)
-    ao = _linear(b, att, w[f"{p}attention.output.dense.weight"].T, f"l{i}.ao", precision)
-    h1 = _skip_norm(
+    ao = linear(b, att, w[f"{p}attention.output.dense.weight"].T, f"l{i}.ao", precision)
+    h1 = skip_norm(
         b,
         ao,
+        w[f"{p}attention.output.dense.bias"],
         h,
         w[f"{p}attention.output.LayerNorm.weight"],
         w[f"{p}attention.output.LayerNorm.bias"],
-        w[f"{p}attention.output.dense.bias"],
         f"l{i}.h1",
+        LN_EPS,
     )
-    if ranges is None:
-        up = _linear(b, h1, w[f"{p}intermediate.dense.weight"].T, f"l{i}.up", precision)
-        act = b.node(
-            "BiasGelu",
-            [up, b.init(f"l{i}.up.b", w[f"{p}intermediate.dense.bias"])],
-            f"l{i}.act",
-            MS_DOMAIN,
-        )
-        down = _linear(b, act, w[f"{p}output.dense.weight"].T, f"l{i}.down", precision)
-    else:
-        down = _ffn_int8(b, h1, w, p, ranges, i)
-    return _skip_norm(
+    side = side_channels(
+        None if ranges is None else ranges.inner, len(w[f"{p}intermediate.dense.bias"])
+    )
+    s = None
+    if ranges is not None:
+        # smoothed over all the up projection's columns (before the side path takes some)
+        s = smoothing(ranges.hidden, w[f"{p}intermediate.dense.weight"].T)
+    down = feed_forward(b, h1, w, p, i, precision, side, s)
+    return skip_norm(
         b,
         down,
+        w[f"{p}output.dense.bias"],
         h1,
         w[f"{p}output.LayerNorm.weight"],
         w[f"{p}output.LayerNorm.bias"],
-        w[f"{p}output.dense.bias"],
         f"l{i}.h2",
+        LN_EPS,
     )
 
 
@@ -245,7 +280,13 @@ def activation_ranges(
     for the model's arithmetic) run over ``texts`` (token id lists, one at a time so no
     padding enters), observed at each layer: the calibration of the int8 graph.
     """
-    bert = NumpyBert(weights, layers, heads)
+    return observed_ranges(NumpyBert(weights, layers, heads), layers, texts)
+
+
+def observed_ranges(
+    model: NumpyBert, layers: int, texts: Sequence[Sequence[int]]
+) -> list[LayerRanges]:
+    """:func:`activation_ranges` with any numpy reference ``model`` (BERT or MPNet)."""
     maxima: list[list[F32]] = [[] for _ in range(layers)]
 
     def observe(layer: int, x: F32, h1: F32, act: F32) -> None:
@@ -254,13 +295,84 @@ def activation_ranges(
 
     for ids in texts:
         row = np.asarray([ids], dtype=np.int64)
-        bert.hidden_states(row, np.ones_like(row), observe)
+        model.hidden_states(row, np.ones_like(row), observe)
     ranges = []
     for per_text in maxima:
         inputs = np.max(np.stack(per_text[0::2]), axis=0)
         inner = np.max(np.stack(per_text[1::2]), axis=0)
         ranges.append(LayerRanges(inputs[0], inputs[1], inner))
     return ranges
+
+
+def layer_ranges(
+    precision: str,
+    calibration: Sequence[Sequence[int]],
+    layers: int,
+    calibrate: Callable[[], list[LayerRanges]],
+) -> list[LayerRanges | None]:
+    """Each layer's calibrated ranges in int8 (``calibrate()``), ``None`` in float32."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}")
+    if precision != "int8":
+        return [None] * layers
+    if not calibration:
+        raise ValueError("int8 needs calibration texts")
+    return list(calibrate())
+
+
+def embed_norm(b: Builder, w: Mapping[str, F32], positions: F32, eps: float) -> str:
+    """The fused word + position embeddings and their LayerNorm of ``ids32``: ``h0``."""
+    b.nodes.append(
+        node(
+            "EmbedLayerNormalization",
+            [
+                "ids32",
+                "",
+                b.init("word_emb", w["embeddings.word_embeddings.weight"]),
+                b.init("pos_emb", positions),
+                "",
+                b.init("emb_ln_g", w["embeddings.LayerNorm.weight"]),
+                b.init("emb_ln_b", w["embeddings.LayerNorm.bias"]),
+            ],
+            ["h0", ""],
+            MS_DOMAIN,
+            epsilon=eps,
+        )
+    )
+    return "h0"
+
+
+def pooled_model(
+    b: Builder, h: str, hidden: int, pool_weights: F32 | None, axis1: str = "axis1"
+) -> tuple[bytes, dict[str, npt.NDArray[np.generic]]]:
+    """Mean pooling + L2 normalisation of the token states ``h`` (output ``embedding``),
+    the token-weighted pooling (output ``weighted``) with ``pool_weights``, and the model.
+
+    ``axis1``: the name of the int64 ``[1]`` initializer (declared here unless it is).
+    """
+    b.node("Cast", ["attention_mask"], "maskf", to=FLOAT)
+    b.node("Unsqueeze", ["maskf", b.init("axis2", np.array([2], dtype=np.int64))], "maskf3")
+    b.node("Mul", [h, "maskf3"], "masked")
+    axis1 = b.init(axis1, np.array([1], dtype=np.int64))
+    b.node("ReduceSum", ["masked", axis1], "summed", keepdims=0)
+    b.node("ReduceSum", ["maskf3", axis1], "count", keepdims=0)
+    b.node("Div", ["summed", "count"], "pooled")
+    b.node("LpNormalization", ["pooled"], "embedding", axis=-1, p=2)
+    outputs: list[tuple[str, int, list[str | int]]] = [("embedding", FLOAT, ["batch", hidden])]
+    if pool_weights is not None:
+        table = np.ascontiguousarray(pool_weights, dtype=np.float32)
+        b.node("Gather", [b.init("pool_w", table), "ids32"], "tokw", axis=0)
+        b.node("Mul", ["tokw", "maskf"], "wmask")
+        b.node("Unsqueeze", ["wmask", "axis2"], "wmask3")
+        b.node("Mul", [h, "wmask3"], "wmasked")
+        b.node("ReduceSum", ["wmasked", axis1], "wsummed", keepdims=0)
+        b.node("LpNormalization", ["wsummed"], "weighted", axis=-1, p=2)
+        outputs.append(("weighted", FLOAT, ["batch", hidden]))
+    model = b.model(
+        [("input_ids", INT64, ["batch", "seq"]), ("attention_mask", INT64, ["batch", "seq"])],
+        outputs,
+    )
+    return model, b.arrays
 
 
 def build_minilm_graph(
@@ -287,13 +399,12 @@ def build_minilm_graph(
     passed with ``SessionOptions.add_external_initializers`` (they must outlive the
     session): this avoids serialising and copying ~90 MB.
     """
-    if precision not in PRECISIONS:
-        raise ValueError(f"unknown precision {precision!r}")
-    ranges: list[LayerRanges | None] = [None] * layers
-    if precision == "int8":
-        if not calibration:
-            raise ValueError("int8 needs calibration texts")
-        ranges = list(activation_ranges(weights, layers, heads, calibration))
+    ranges = layer_ranges(
+        precision,
+        calibration,
+        layers,
+        lambda: activation_ranges(weights, layers, heads, calibration),
+    )
     b = Builder()
     w = weights
     b.node("Cast", ["attention_mask"], "mask32", to=INT32)
@@ -301,46 +412,7 @@ def build_minilm_graph(
     positions = (
         w["embeddings.position_embeddings.weight"] + w["embeddings.token_type_embeddings.weight"][0]
     )
-    b.nodes.append(
-        node(
-            "EmbedLayerNormalization",
-            [
-                "ids32",
-                "",
-                b.init("word_emb", w["embeddings.word_embeddings.weight"]),
-                b.init("pos_emb", positions),
-                "",
-                b.init("emb_ln_g", w["embeddings.LayerNorm.weight"]),
-                b.init("emb_ln_b", w["embeddings.LayerNorm.bias"]),
-            ],
-            ["h0", ""],
-            MS_DOMAIN,
-            epsilon=1e-12,
-        )
-    )
-    h = "h0"
+    h = embed_norm(b, w, positions, LN_EPS)
     for i in range(layers):
         h = _layer(b, w, i, h, heads, precision, ranges[i])
-    b.node("Cast", ["attention_mask"], "maskf", to=FLOAT)
-    b.node("Unsqueeze", ["maskf", b.init("axis2", np.array([2], dtype=np.int64))], "maskf3")
-    b.node("Mul", [h, "maskf3"], "masked")
-    axis1 = b.init("axis1", np.array([1], dtype=np.int64))
-    b.node("ReduceSum", ["masked", axis1], "summed", keepdims=0)
-    b.node("ReduceSum", ["maskf3", axis1], "count", keepdims=0)
-    b.node("Div", ["summed", "count"], "pooled")
-    b.node("LpNormalization", ["pooled"], "embedding", axis=-1, p=2)
-    outputs: list[tuple[str, int, list[str | int]]] = [("embedding", FLOAT, ["batch", hidden])]
-    if pool_weights is not None:
-        table = np.ascontiguousarray(pool_weights, dtype=np.float32)
-        b.node("Gather", [b.init("pool_w", table), "ids32"], "tokw", axis=0)
-        b.node("Mul", ["tokw", "maskf"], "wmask")
-        b.node("Unsqueeze", ["wmask", "axis2"], "wmask3")
-        b.node("Mul", [h, "wmask3"], "wmasked")
-        b.node("ReduceSum", ["wmasked", axis1], "wsummed", keepdims=0)
-        b.node("LpNormalization", ["wsummed"], "weighted", axis=-1, p=2)
-        outputs.append(("weighted", FLOAT, ["batch", hidden]))
-    model = b.model(
-        [("input_ids", INT64, ["batch", "seq"]), ("attention_mask", INT64, ["batch", "seq"])],
-        outputs,
-    )
-    return model, b.arrays
+    return pooled_model(b, h, hidden, pool_weights)

@@ -191,24 +191,10 @@ class MiniLMEncoder(TextEncoder):
 
     def __init__(self, options: EncoderOptions | None = None) -> None:
         from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
 
         opts = options or EncoderOptions()
-        if opts.backend not in BACKENDS:
-            raise InputError(
-                f"unknown encoder backend {opts.backend!r}; use one of {', '.join(BACKENDS)}"
-            )
-        if opts.batch_size < 1:
-            raise InputError("encoder batch_size must be at least 1")
-        if opts.precision == "auto":
-            precision = "int8" if opts.backend == "onnx" else "float32"
-            opts = dataclasses.replace(opts, precision=precision)
-        if opts.precision not in PRECISIONS:
-            raise InputError(
-                f"unknown encoder precision {opts.precision!r}; use one of {', '.join(PRECISIONS)}"
-            )
-        if opts.precision != "float32" and opts.backend != "onnx":
-            raise InputError(f"precision {opts.precision!r} needs the onnx backend")
+        precision = resolve_precision(opts.backend, opts.batch_size, opts.precision)
+        opts = dataclasses.replace(opts, precision=precision)
         path = opts.model_dir or minilm_model_dir()
         config = check_model_dir(path)
         self.options = opts
@@ -218,16 +204,10 @@ class MiniLMEncoder(TextEncoder):
         self.dim = int(config["hidden_size"])
         self.max_tokens = 256
         try:
-            self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+            self._tokenizer, self._counter = load_tokenizers(path, self.max_tokens)
             weights = load_file(str(path / "model.safetensors"))
         except Exception as exc:  # tokenizers/safetensors raise their own types
             raise ModelError(f"cannot load MiniLM from {path}: {exc}") from exc
-        # tokenizer.json ships truncation at 128 and fixed padding to 128: override both.
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(self.max_tokens)
-        self._counter = Tokenizer.from_file(str(path / "tokenizer.json"))
-        self._counter.no_padding()
-        self._counter.no_truncation()
         layers, heads = int(config["num_hidden_layers"]), int(config["num_attention_heads"])
         pool_weights = minilm_pool_weights(self._tokenizer.get_vocab())
         self._run: Callable[[Batch, Batch], F32]
@@ -250,8 +230,6 @@ class MiniLMEncoder(TextEncoder):
         opts: EncoderOptions,
         pool_weights: F32,
     ) -> tuple[Callable[[Batch, Batch], F32], Callable[[Batch, Batch], tuple[F32, F32]]]:
-        import onnxruntime as ort
-
         from earmark.tagging._onnx_graph import build_minilm_graph
 
         calibration = [e.ids for e in self._tokenizer.encode_batch(list(_CALIBRATION_TEXTS))]
@@ -259,19 +237,9 @@ class MiniLMEncoder(TextEncoder):
             weights, layers, heads, self.dim, opts.precision, calibration, pool_weights
         )
         weights.clear()
-        so = ort.SessionOptions()
-        self._ort_values = {k: ort.OrtValue.ortvalue_from_numpy(v) for k, v in arrays.items()}
-        so.add_external_initializers(list(self._ort_values), list(self._ort_values.values()))
-        so.intra_op_num_threads = opts.threads
-        so.inter_op_num_threads = 1
-        so.log_severity_level = 3
-        so.add_session_config_entry(
-            "session.intra_op.allow_spinning", "1" if opts.spin_wait else "0"
+        session, self._ort_values = ort_session(
+            model, arrays, opts.threads, opts.spin_wait, "MiniLM"
         )
-        try:
-            session = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelError(f"onnxruntime cannot load the MiniLM graph: {exc}") from exc
 
         def run(ids: Batch, mask: Batch) -> F32:
             out = session.run(["embedding"], {"input_ids": ids, "attention_mask": mask})[0]
@@ -286,11 +254,7 @@ class MiniLMEncoder(TextEncoder):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Word pieces of each text, including [CLS] and [SEP], before truncation."""
-        if not texts:
-            return []
-        return [
-            len(e.ids) for e in self._counter.encode_batch(list(texts), add_special_tokens=True)
-        ]
+        return count_pieces(self._counter, texts)
 
     def encode(self, texts: Sequence[str]) -> F32:
         """Embed ``texts`` (truncated at 256 word pieces) in length-sorted batches."""
@@ -314,21 +278,99 @@ class MiniLMEncoder(TextEncoder):
 
     def _batches(self, texts: Sequence[str]) -> list[tuple[list[int], Batch, Batch]]:
         """Padded ``(rows, input_ids, attention_mask)`` batches of similar lengths."""
-        if not texts:
-            return []
-        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
-        lengths = [len(e.ids) for e in encodings]
-        batches = []
-        for chunk in length_batches(lengths, self.options.batch_size):
-            width = lengths[chunk[-1]]
-            ids = np.zeros((len(chunk), width), dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for row, i in enumerate(chunk):
-                tokens = encodings[i].ids
-                ids[row, : len(tokens)] = tokens
-                mask[row, : len(tokens)] = 1
-            batches.append((chunk, ids, mask))
-        return batches
+        return padded_batches(self._tokenizer, texts, self.options.batch_size)
+
+
+def resolve_precision(backend: str, batch_size: int, precision: str) -> str:
+    """The precision an encoder runs with (``"auto"``: int8 on onnx, float32 on numpy),
+    after checking its backend, batch size and precision (:class:`InputError`)."""
+    if backend not in BACKENDS:
+        raise InputError(f"unknown encoder backend {backend!r}; use one of {', '.join(BACKENDS)}")
+    if batch_size < 1:
+        raise InputError("encoder batch_size must be at least 1")
+    if precision == "auto":
+        precision = "int8" if backend == "onnx" else "float32"
+    if precision not in PRECISIONS:
+        raise InputError(
+            f"unknown encoder precision {precision!r}; use one of {', '.join(PRECISIONS)}"
+        )
+    if precision != "float32" and backend != "onnx":
+        raise InputError(f"precision {precision!r} needs the onnx backend")
+    return precision
+
+
+def load_tokenizers(path: Path, truncation: int) -> tuple[Any, Any]:
+    """The model folder's tokenizer twice: unpadded and truncated at ``truncation`` (for
+    encoding), and unpadded, untruncated (for counting tokens).
+
+    tokenizer.json ships truncation at 128 and fixed padding to 128: both are overridden.
+    """
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(truncation)
+    counter = Tokenizer.from_file(str(path / "tokenizer.json"))
+    counter.no_padding()
+    counter.no_truncation()
+    return tokenizer, counter
+
+
+def count_pieces(counter: Any, texts: Sequence[str]) -> list[int]:
+    """Tokens of each text by the untruncated ``counter``, special tokens included."""
+    if not texts:
+        return []
+    return [len(e.ids) for e in counter.encode_batch(list(texts), add_special_tokens=True)]
+
+
+def padded_batches(
+    tokenizer: Any, texts: Sequence[str], batch_size: int, pad_id: int = 0
+) -> list[tuple[list[int], Batch, Batch]]:
+    """Padded ``(rows, input_ids, attention_mask)`` batches of similar lengths
+    (:func:`length_batches`), right-padded with ``pad_id``."""
+    if not texts:
+        return []
+    encodings = tokenizer.encode_batch(list(texts), add_special_tokens=True)
+    lengths = [len(e.ids) for e in encodings]
+    batches = []
+    for chunk in length_batches(lengths, batch_size):
+        width = lengths[chunk[-1]]
+        ids = np.full((len(chunk), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(chunk), width), dtype=np.int64)
+        for row, i in enumerate(chunk):
+            tokens = encodings[i].ids
+            ids[row, : len(tokens)] = tokens
+            mask[row, : len(tokens)] = 1
+        batches.append((chunk, ids, mask))
+    return batches
+
+
+def ort_session(
+    model: bytes,
+    arrays: Mapping[str, npt.NDArray[np.generic]],
+    threads: int,
+    spin_wait: bool,
+    label: str,
+) -> tuple[Any, dict[str, Any]]:
+    """An onnxruntime CPU session of ``model`` with ``arrays`` as its external weights.
+
+    Returns the session and the ``OrtValue`` wrappers of the weights, which must outlive
+    it. ``label`` names the model in the :class:`ModelError` of a graph that cannot load.
+    """
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    values = {k: ort.OrtValue.ortvalue_from_numpy(v) for k, v in arrays.items()}
+    so.add_external_initializers(list(values), list(values.values()))
+    so.intra_op_num_threads = threads
+    so.inter_op_num_threads = 1
+    so.log_severity_level = 3
+    so.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin_wait else "0")
+    try:
+        session = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own exception types
+        raise ModelError(f"onnxruntime cannot load the {label} graph: {exc}") from exc
+    return session, values
 
 
 def get_encoder(options: EncoderOptions | None = None) -> MiniLMEncoder:

@@ -39,13 +39,16 @@ import numpy as np
 import numpy.typing as npt
 
 from earmark.errors import InputError, ModelError
-from earmark.tagging._onnx_graph import PRECISIONS
+from earmark.tagging._mpnet_numpy import PAD_ID
 from earmark.tagging.embedding import EmbeddingConfig, EmbeddingTagger
 from earmark.tagging.encoder import (
     _CALIBRATION_TEXTS,
-    BACKENDS,
     TextEncoder,
-    length_batches,
+    count_pieces,
+    load_tokenizers,
+    ort_session,
+    padded_batches,
+    resolve_precision,
     sif_weights,
     usable_pieces,
 )
@@ -263,24 +266,10 @@ class MPNetEncoder(TextEncoder):
 
     def __init__(self, options: MPNetOptions | None = None) -> None:
         from safetensors.numpy import load_file
-        from tokenizers import Tokenizer
 
         opts = options or MPNetOptions()
-        if opts.backend not in BACKENDS:
-            raise InputError(
-                f"unknown encoder backend {opts.backend!r}; use one of {', '.join(BACKENDS)}"
-            )
-        if opts.batch_size < 1:
-            raise InputError("encoder batch_size must be at least 1")
-        if opts.precision == "auto":
-            precision = "int8" if opts.backend == "onnx" else "float32"
-            opts = dataclasses.replace(opts, precision=precision)
-        if opts.precision not in PRECISIONS:
-            raise InputError(
-                f"unknown encoder precision {opts.precision!r}; use one of {', '.join(PRECISIONS)}"
-            )
-        if opts.precision != "float32" and opts.backend != "onnx":
-            raise InputError(f"precision {opts.precision!r} needs the onnx backend")
+        precision = resolve_precision(opts.backend, opts.batch_size, opts.precision)
+        opts = dataclasses.replace(opts, precision=precision)
         if opts.model_dir is not None:
             path = opts.model_dir
         else:
@@ -291,8 +280,7 @@ class MPNetEncoder(TextEncoder):
             config = json.loads((path / "config.json").read_text("utf-8"))
             layers, heads = int(config["num_hidden_layers"]), int(config["num_attention_heads"])
             self.dim = int(config["hidden_size"])
-            self._tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
-            self._counter = Tokenizer.from_file(str(path / "tokenizer.json"))
+            self._tokenizer, self._counter = load_tokenizers(path, TRUNCATION)
             weights = load_file(str(path / "model.safetensors"))
         except Exception as exc:  # json/tokenizers/safetensors raise their own types
             raise ModelError(f"cannot load all-mpnet-base-v2 from {path}: {exc}") from exc
@@ -301,11 +289,6 @@ class MPNetEncoder(TextEncoder):
         if opts.precision != "float32":
             self.name += f"-{opts.precision}"
         self.max_tokens = WINDOW_TOKENS
-        # tokenizer.json ships truncation at 128 and fixed padding to 128: override both.
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(TRUNCATION)
-        self._counter.no_padding()
-        self._counter.no_truncation()
         pool = mpnet_pool_weights(self._tokenizer.get_vocab()) if opts.weighted else None
         self._run: Callable[[Batch, Batch], tuple[F32, F32]]
         if opts.backend == "onnx":
@@ -323,8 +306,6 @@ class MPNetEncoder(TextEncoder):
         opts: MPNetOptions,
         pool: F32 | None,
     ) -> Callable[[Batch, Batch], tuple[F32, F32]]:
-        import onnxruntime as ort
-
         from earmark.tagging._mpnet_graph import build_mpnet_graph
 
         calibration = [e.ids for e in self._tokenizer.encode_batch(list(_CALIBRATION_TEXTS))]
@@ -332,19 +313,9 @@ class MPNetEncoder(TextEncoder):
             weights, layers, heads, self.dim, TRUNCATION, opts.precision, calibration, pool
         )
         weights.clear()
-        so = ort.SessionOptions()
-        self._ort_values = {k: ort.OrtValue.ortvalue_from_numpy(v) for k, v in arrays.items()}
-        so.add_external_initializers(list(self._ort_values), list(self._ort_values.values()))
-        so.intra_op_num_threads = opts.threads
-        so.inter_op_num_threads = 1
-        so.log_severity_level = 3
-        so.add_session_config_entry(
-            "session.intra_op.allow_spinning", "1" if opts.spin_wait else "0"
+        session, self._ort_values = ort_session(
+            model, arrays, opts.threads, opts.spin_wait, "MPNet"
         )
-        try:
-            session = ort.InferenceSession(model, so, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own exception types
-            raise ModelError(f"onnxruntime cannot load the MPNet graph: {exc}") from exc
         names = ["embedding", "weighted"] if pool is not None else ["embedding"]
 
         def run(ids: Batch, mask: Batch) -> tuple[F32, F32]:
@@ -356,11 +327,7 @@ class MPNetEncoder(TextEncoder):
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens of each text, including ``<s>`` and ``</s>``, before truncation."""
-        if not texts:
-            return []
-        return [
-            len(e.ids) for e in self._counter.encode_batch(list(texts), add_special_tokens=True)
-        ]
+        return count_pieces(self._counter, texts)
 
     def encode(self, texts: Sequence[str]) -> F32:
         """Embed ``texts`` (truncated at 384 tokens): unit mean-pooled rows."""
@@ -371,18 +338,8 @@ class MPNetEncoder(TextEncoder):
         is off, so the tagger scores with one pooling)."""
         mean = np.zeros((len(texts), self.dim), dtype=np.float32)
         weighted = np.zeros_like(mean) if self.options.weighted else mean
-        if not texts:
-            return mean, weighted
-        encodings = self._tokenizer.encode_batch(list(texts), add_special_tokens=True)
-        lengths = [len(e.ids) for e in encodings]
-        for chunk in length_batches(lengths, self.options.batch_size):
-            width = lengths[chunk[-1]]
-            ids = np.ones((len(chunk), width), dtype=np.int64)  # <pad> is 1
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for row, i in enumerate(chunk):
-                tokens = encodings[i].ids
-                ids[row, : len(tokens)] = tokens
-                mask[row, : len(tokens)] = 1
+        batches = padded_batches(self._tokenizer, texts, self.options.batch_size, PAD_ID)
+        for chunk, ids, mask in batches:
             m, w = self._run(ids, mask)
             mean[chunk] = m
             if self.options.weighted:
