@@ -31,7 +31,6 @@ from earmark.storage import (
     utc_now,
 )
 from earmark.storage.postgres import PostgresOptions, PostgresStore
-from earmark.storage.sqlite import SQLiteStore
 from earmark.types import Segment, TagResult, TagScore, Transcript, WindowTags, Word
 
 
@@ -44,27 +43,7 @@ def pg() -> Iterator[tuple[str, str]]:
     drop_schema(url, schema)
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def store(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[TranscriptStore]:
-    if request.param == "sqlite":
-        opened: TranscriptStore = SQLiteStore(tmp_path_factory.mktemp("sqlite") / "earmark.db")
-    else:
-        url, schema = request.getfixturevalue("pg")
-        opened = PostgresStore(
-            PostgresOptions(url, schema=schema, cache_dir=tmp_path_factory.mktemp("cache"))
-        )
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def owner() -> str:
-    """A fresh API-key owner per test, so tests sharing a store do not see each other."""
-    return f"key-{uuid.uuid4().hex[:8]}"
+# ``store`` (each backend in turn) and ``owner``: tests/storage/conftest.py
 
 
 def _job(owner: str, **fields: Any) -> JobRecord:

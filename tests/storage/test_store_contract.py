@@ -27,7 +27,6 @@ from pg_helpers import drop_schema, new_schema, require_pg
 from earmark.storage import JobRecord, TranscriptStore, UploadRecord, utc_now
 from earmark.storage.files import FileStore
 from earmark.storage.postgres import PostgresOptions, PostgresStore
-from earmark.storage.sqlite import SQLiteStore
 from earmark.storage.sweep import release_upload, sweep_interval, sweep_uploads
 
 LONG_AGO = "2001-01-01T00:00:00.000000"
@@ -42,28 +41,7 @@ def pg() -> Iterator[tuple[str, str]]:
     drop_schema(url, schema)
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
-)
-def store(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[TranscriptStore]:
-    """Each store in turn (one per backend, shared by the module's tests)."""
-    if request.param == "sqlite":
-        opened: TranscriptStore = SQLiteStore(tmp_path_factory.mktemp("sqlite") / "earmark.db")
-    else:
-        url, schema = request.getfixturevalue("pg")
-        opened = PostgresStore(
-            PostgresOptions(url, schema=schema, cache_dir=tmp_path_factory.mktemp("cache"))
-        )
-    yield opened
-    opened.close()
-
-
-@pytest.fixture
-def owner() -> str:
-    """A fresh API-key owner per test, so tests sharing a store do not see each other."""
-    return f"key-{uuid.uuid4().hex[:8]}"
+# ``store`` (each backend in turn) and ``owner``: tests/storage/conftest.py
 
 
 @pytest.fixture

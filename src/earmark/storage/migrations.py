@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from earmark.storage._ddl import SQLITE_TYPES, shared_migrations
 from earmark.storage.base import utc_now
 
 __all__ = ["MIGRATIONS", "migrate"]
@@ -47,79 +48,9 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         );
         """,
     ),
-    (
-        "0002_upload_users",
+    *shared_migrations(
+        SQLITE_TYPES,
         """
-        CREATE INDEX transcripts_upload_id ON transcripts (upload_id)
-            WHERE upload_id IS NOT NULL;
-        CREATE INDEX uploads_created ON uploads (created);
-        """,
-    ),
-    ("0003_job_options", "ALTER TABLE transcripts ADD COLUMN options TEXT"),
-    (
-        "0004_web_library",
-        """
-        CREATE TABLE web_sessions (
-            token_hash TEXT PRIMARY KEY,
-            owner      TEXT NOT NULL,
-            csrf       TEXT NOT NULL,
-            created    TEXT NOT NULL,
-            expires    TEXT NOT NULL
-        );
-        CREATE TABLE tag_lists (
-            owner   TEXT NOT NULL,
-            name    TEXT NOT NULL,
-            body    TEXT NOT NULL,
-            created TEXT NOT NULL,
-            updated TEXT NOT NULL,
-            PRIMARY KEY (owner, name)
-        );
-        CREATE TABLE tag_corrections (
-            id            INTEGER PRIMARY KEY AUTOINCREMENT,
-            owner         TEXT NOT NULL,
-            transcript_id TEXT NOT NULL,
-            start_ms      INTEGER,
-            end_ms        INTEGER,
-            text          TEXT NOT NULL,
-            predicted     TEXT,
-            wrong         TEXT,
-            correct       TEXT,
-            list_name     TEXT,
-            created       TEXT NOT NULL
-        );
-        CREATE INDEX tag_corrections_owner ON tag_corrections (owner, transcript_id);
-        CREATE TABLE tag_taught (
-            correction_id INTEGER NOT NULL,
-            list_name     TEXT NOT NULL,
-            PRIMARY KEY (correction_id, list_name)
-        );
-        CREATE TABLE transcript_meta (
-            owner         TEXT NOT NULL,
-            transcript_id TEXT NOT NULL,
-            key           TEXT NOT NULL,
-            value         TEXT NOT NULL,
-            PRIMARY KEY (owner, transcript_id, key)
-        );
-        CREATE TABLE retags (
-            owner         TEXT NOT NULL,
-            transcript_id TEXT NOT NULL,
-            list_name     TEXT NOT NULL,
-            outcome       TEXT NOT NULL,
-            created       TEXT NOT NULL,
-            PRIMARY KEY (owner, transcript_id)
-        );
-        CREATE TABLE text_index (
-            transcript_id TEXT PRIMARY KEY,
-            owner         TEXT NOT NULL,
-            duration_ms   INTEGER NOT NULL,
-            best_tag      TEXT,
-            selected      TEXT NOT NULL,
-            preview       TEXT NOT NULL,
-            first_chunk   INTEGER NOT NULL,
-            last_chunk    INTEGER NOT NULL,
-            indexed       TEXT NOT NULL
-        );
-        CREATE INDEX text_index_owner ON text_index (owner);
         CREATE VIRTUAL TABLE text_chunks USING fts5(
             text, transcript_id UNINDEXED, owner UNINDEXED, start_ms UNINDEXED, times UNINDEXED,
             tokenize = 'unicode61 remove_diacritics 2'

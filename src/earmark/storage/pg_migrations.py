@@ -22,6 +22,7 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 from earmark.errors import InputError
+from earmark.storage._ddl import POSTGRES_TYPES, shared_migrations
 
 __all__ = ["MIGRATIONS", "check_schema_name", "migrate", "migrate_procrastinate"]
 
@@ -73,79 +74,9 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         ALTER TABLE upload_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
         """,
     ),
-    (
-        "0002_upload_users",
+    *shared_migrations(
+        POSTGRES_TYPES,
         """
-        CREATE INDEX transcripts_upload_id ON transcripts (upload_id)
-            WHERE upload_id IS NOT NULL;
-        CREATE INDEX uploads_created ON uploads (created);
-        """,
-    ),
-    ("0003_job_options", "ALTER TABLE transcripts ADD COLUMN options JSON"),
-    (
-        "0004_web_library",
-        """
-        CREATE TABLE web_sessions (
-            token_hash TEXT PRIMARY KEY,
-            owner      TEXT NOT NULL,
-            csrf       TEXT NOT NULL,
-            created    TEXT NOT NULL,
-            expires    TEXT NOT NULL
-        );
-        CREATE TABLE tag_lists (
-            owner   TEXT NOT NULL,
-            name    TEXT NOT NULL,
-            body    TEXT NOT NULL,
-            created TEXT NOT NULL,
-            updated TEXT NOT NULL,
-            PRIMARY KEY (owner, name)
-        );
-        CREATE TABLE tag_corrections (
-            id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-            owner         TEXT NOT NULL,
-            transcript_id TEXT NOT NULL,
-            start_ms      INTEGER,
-            end_ms        INTEGER,
-            text          TEXT NOT NULL,
-            predicted     TEXT,
-            wrong         TEXT,
-            correct       TEXT,
-            list_name     TEXT,
-            created       TEXT NOT NULL
-        );
-        CREATE INDEX tag_corrections_owner ON tag_corrections (owner, transcript_id);
-        CREATE TABLE tag_taught (
-            correction_id BIGINT NOT NULL,
-            list_name     TEXT NOT NULL,
-            PRIMARY KEY (correction_id, list_name)
-        );
-        CREATE TABLE transcript_meta (
-            owner         TEXT NOT NULL,
-            transcript_id TEXT NOT NULL,
-            key           TEXT NOT NULL,
-            value         TEXT NOT NULL,
-            PRIMARY KEY (owner, transcript_id, key)
-        );
-        CREATE TABLE retags (
-            owner         TEXT NOT NULL,
-            transcript_id TEXT NOT NULL,
-            list_name     TEXT NOT NULL,
-            outcome       TEXT NOT NULL,
-            created       TEXT NOT NULL,
-            PRIMARY KEY (owner, transcript_id)
-        );
-        CREATE TABLE text_index (
-            transcript_id TEXT PRIMARY KEY,
-            owner         TEXT NOT NULL,
-            duration_ms   INTEGER NOT NULL,
-            best_tag      TEXT,
-            selected      TEXT NOT NULL,
-            preview       TEXT NOT NULL,
-            first_chunk   BIGINT NOT NULL,
-            last_chunk    BIGINT NOT NULL,
-            indexed       TEXT NOT NULL
-        );
-        CREATE INDEX text_index_owner ON text_index (owner);
         CREATE TABLE text_chunks (
             id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             transcript_id TEXT NOT NULL,

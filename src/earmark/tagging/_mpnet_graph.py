@@ -47,14 +47,11 @@ from earmark.tagging._mpnet_numpy import LN_EPS, NumpyMPNet, position_bias
 from earmark.tagging._onnx_graph import (
     LayerRanges,
     embed_norm,
-    feed_forward,
     layer_ranges,
+    layer_tail,
     linear,
     observed_ranges,
     pooled_model,
-    side_channels,
-    skip_norm,
-    smoothing,
 )
 from earmark.tagging._onnx_proto import INT32, MS_DOMAIN, Builder, node
 
@@ -89,34 +86,19 @@ def _layer(
     b.nodes.append(node("Split", [qkv, "split3"], parts, axis=-1))
     ins = [*parts, b.init(f"l{i}.qkv.b", qkv_b), "mask32", "pos_bias"]
     att = b.node("MultiHeadAttention", ins, f"l{i}.att", MS_DOMAIN, num_heads=heads)
-    ao = linear(b, att, w[f"{a}o.weight"].T, f"l{i}.o", precision)
-    h1 = skip_norm(
+    return layer_tail(
         b,
-        ao,
-        w[f"{a}o.bias"],
+        w,
+        i,
         h,
-        w[f"{p}attention.LayerNorm.weight"],
-        w[f"{p}attention.LayerNorm.bias"],
-        f"l{i}.h1",
+        att,
+        f"{a}o",
+        f"{p}attention.LayerNorm",
+        f"l{i}.o",
+        precision,
+        ranges,
         LN_EPS,
-    )
-    side = side_channels(
-        None if ranges is None else ranges.inner, len(w[f"{p}intermediate.dense.bias"])
-    )
-    s = None
-    if ranges is not None:
-        # smoothed over the columns left after the side path took its own
-        s = smoothing(ranges.hidden, w[f"{p}intermediate.dense.weight"].T[:, ~side])
-    down = feed_forward(b, h1, w, p, i, precision, side, s)
-    return skip_norm(
-        b,
-        down,
-        w[f"{p}output.dense.bias"],
-        h1,
-        w[f"{p}output.LayerNorm.weight"],
-        w[f"{p}output.LayerNorm.bias"],
-        f"l{i}.h2",
-        LN_EPS,
+        smooth_kept=True,
     )
 
 

@@ -57,6 +57,7 @@ __all__ = [
     "embed_norm",
     "feed_forward",
     "layer_ranges",
+    "layer_tail",
     "linear",
     "observed_ranges",
     "pooled_model",
@@ -240,24 +241,61 @@ def _layer(
     qkv_b = np.concatenate([w[f"{p}attention.self.{n}.bias"] for n in qkv])
     h_max = None if ranges is None else ranges.attention
     att = _attention(b, h, qkv_w, qkv_b, f"l{i}.qkv", heads, precision, h_max)
-    ao = linear(b, att, w[f"{p}attention.output.dense.weight"].T, f"l{i}.ao", precision)
+    return layer_tail(
+        b,
+        w,
+        i,
+        h,
+        att,
+        f"{p}attention.output.dense",
+        f"{p}attention.output.LayerNorm",
+        f"l{i}.ao",
+        precision,
+        ranges,
+        LN_EPS,
+        smooth_kept=False,
+    )
+
+
+def layer_tail(
+    b: Builder,
+    w: Mapping[str, F32],
+    i: int,
+    h: str,
+    att: str,
+    attn_out: str,
+    attn_norm: str,
+    ao_name: str,
+    precision: str,
+    ranges: LayerRanges | None,
+    eps: float,
+    *,
+    smooth_kept: bool,
+) -> str:
+    """Layer ``i`` after its self-attention ``att`` over ``h``: the attention output
+    projection (weights ``attn_out``, node ``ao_name``), the residual LayerNorm
+    (``attn_norm``), the feed-forward block and the output LayerNorm.
+
+    int8 smooths the feed-forward input over the columns of the up projection that the
+    side path leaves (``smooth_kept``, MPNet) or over all of them (MiniLM).
+    """
+    p = f"encoder.layer.{i}."
+    ao = linear(b, att, w[f"{attn_out}.weight"].T, ao_name, precision)
     h1 = skip_norm(
         b,
         ao,
-        w[f"{p}attention.output.dense.bias"],
+        w[f"{attn_out}.bias"],
         h,
-        w[f"{p}attention.output.LayerNorm.weight"],
-        w[f"{p}attention.output.LayerNorm.bias"],
+        w[f"{attn_norm}.weight"],
+        w[f"{attn_norm}.bias"],
         f"l{i}.h1",
-        LN_EPS,
+        eps,
     )
-    side = side_channels(
-        None if ranges is None else ranges.inner, len(w[f"{p}intermediate.dense.bias"])
-    )
+    up_w = w[f"{p}intermediate.dense.weight"].T
+    side = side_channels(None if ranges is None else ranges.inner, up_w.shape[1])
     s = None
     if ranges is not None:
-        # smoothed over all the up projection's columns (before the side path takes some)
-        s = smoothing(ranges.hidden, w[f"{p}intermediate.dense.weight"].T)
+        s = smoothing(ranges.hidden, up_w[:, ~side] if smooth_kept else up_w)
     down = feed_forward(b, h1, w, p, i, precision, side, s)
     return skip_norm(
         b,
@@ -267,7 +305,7 @@ def _layer(
         w[f"{p}output.LayerNorm.weight"],
         w[f"{p}output.LayerNorm.bias"],
         f"l{i}.h2",
-        LN_EPS,
+        eps,
     )
 
 
