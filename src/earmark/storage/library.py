@@ -19,7 +19,7 @@ import secrets
 import threading
 import weakref
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -159,6 +159,24 @@ class SQLLibrary(Library):
     def _x(self, sql: str, args: Sequence[Any] = ()) -> int:
         return self.store._change(self.store.dialect.sql(sql), tuple(args))
 
+    def _upsert(
+        self,
+        table: str,
+        keys: Mapping[str, Any],
+        values: Mapping[str, Any],
+        updated: Sequence[str] | None = None,
+    ) -> int:
+        """Insert a row of ``table``, or where its ``keys`` exist set its ``updated``
+        columns (all of ``values`` by default) to the new row's."""
+        columns = [*keys, *values]
+        sets = ", ".join(f"{c} = excluded.{c}" for c in (values if updated is None else updated))
+        return self._x(
+            f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' for _ in columns)}) "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {sets}",
+            (*keys.values(), *values.values()),
+        )
+
     # -- sessions -------------------------------------------------------------------
     def new_session(self, owner: str) -> tuple[str, Session]:
         token = secrets.token_urlsafe(32)
@@ -195,11 +213,11 @@ class SQLLibrary(Library):
         name = valid_list_name(name)
         parse_list_body(body, name)  # refuse what would not load later
         now = utc_now()
-        self._x(
-            "INSERT INTO tag_lists (owner, name, body, created, updated) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (owner, name) DO UPDATE SET body = excluded.body, "
-            "updated = excluded.updated",
-            (owner, name, body, now, now),
+        self._upsert(
+            "tag_lists",
+            {"owner": owner, "name": name},
+            {"body": body, "created": now, "updated": now},
+            ("body", "updated"),
         )
         saved = self.get_list(owner, name)
         assert saved is not None
@@ -289,11 +307,8 @@ class SQLLibrary(Library):
                 (owner, transcript_id, key),
             )
             return
-        self._x(
-            "INSERT INTO transcript_meta (owner, transcript_id, key, value) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (owner, transcript_id, key) DO UPDATE SET value = excluded.value",
-            (owner, transcript_id, key, value.strip()),
-        )
+        keys = {"owner": owner, "transcript_id": transcript_id, "key": key}
+        self._upsert("transcript_meta", keys, {"value": value.strip()})
 
     def retag(self, owner: str, transcript_id: str) -> Retag | None:
         rows = self._q(
@@ -308,12 +323,10 @@ class SQLLibrary(Library):
 
     def set_retag(self, owner: str, transcript_id: str, retag: Retag) -> None:
         body = json.dumps(_dump_outcome(retag.outcome), ensure_ascii=False)
-        self._x(
-            "INSERT INTO retags (owner, transcript_id, list_name, outcome, created) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (owner, transcript_id) DO UPDATE SET "
-            "list_name = excluded.list_name, outcome = excluded.outcome, "
-            "created = excluded.created",
-            (owner, transcript_id, retag.list_name, body, retag.created),
+        self._upsert(
+            "retags",
+            {"owner": owner, "transcript_id": transcript_id},
+            {"list_name": retag.list_name, "outcome": body, "created": retag.created},
         )
         r = retag.outcome.result
         if r is not None:
