@@ -3,6 +3,10 @@
 One :class:`Token` per transcript word. ``norm`` is the word lower-cased with surrounding
 punctuation stripped ("Smith," -> "smith", "(555)" -> "555"); inner punctuation stays
 ("555-1234", "john.smith@gmail.com", "i'm").
+
+The end of the module holds the token helpers every detector module shares: the ``SKIP``
+words a trigger may be followed by before its value, the spoken ``CONNECTORS`` ("dot",
+"underscore"), and phrase matching over a list of norms.
 """
 
 from __future__ import annotations
@@ -10,7 +14,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["NumberRun", "Token", "read_number", "tokenize"]
+__all__ = [
+    "ALNUM",
+    "CONNECTORS",
+    "SKIP",
+    "NumberRun",
+    "Token",
+    "Tokens",
+    "phrase_at",
+    "read_number",
+    "skip_words",
+    "token_norms",
+    "tokenize",
+]
 
 _STRIP = " \t\r\n\"'“”‘’`()[]{}<>,;!?…*"
 _SENTENCE_END = (".", "?", "!")
@@ -366,3 +382,77 @@ def luhn_ok(digits: str) -> bool:
                 d -= 9
         total += d
     return total % 10 == 0
+
+
+Tokens = list[Token]
+
+CONNECTORS = {"dot": ".", "period": ".", "underscore": "_", "dash": "-", "hyphen": "-"}
+SKIP = frozenset(
+    (
+        *FILLERS,
+        *[
+            "is",
+            "it's",
+            "its",
+            "was",
+            "be",
+            "would",
+            "should",
+            "will",
+            "that's",
+            "thats",
+            "the",
+            "my",
+            "our",
+            "your",
+            "it",
+            "that",
+            "um",
+            "uh",
+            "number",
+            "no",
+            "num",
+            "#",
+            "and",
+            ",",
+            ":",
+            "-",
+            "actually",
+            "basically",
+            "gonna",
+            "going",
+            "so",
+            "yeah",
+            "okay",
+            "ok",
+            "oh",
+        ],
+    )
+)
+ALNUM = re.compile(r"^[a-z0-9][a-z0-9._\-]*$")
+
+
+def token_norms(tokens: Tokens) -> list[str]:
+    return [t.norm for t in tokens]
+
+
+def phrase_at(norms: list[str], i: int, phrase: tuple[str, ...]) -> bool:
+    return tuple(norms[i : i + len(phrase)]) == phrase
+
+
+def skip_words(
+    norms: list[str],
+    i: int,
+    limit: int = 4,
+    extra: frozenset[str] = frozenset(),
+    base: bool = True,
+) -> int:
+    k = 0
+    while (
+        i < len(norms)
+        and k < limit
+        and ((base and norms[i] in SKIP) or norms[i] in extra or not norms[i])
+    ):
+        i += 1
+        k += 1
+    return i
