@@ -136,7 +136,12 @@ def load_tags() -> dict[str, list[str]]:
 def load_descriptions() -> dict[str, dict[str, str]]:
     try:
         data = json.loads(PRESETS.read_text(encoding="utf-8"))
-        return {k: v for k, v in data.items() if isinstance(v, dict)}
+        # a tag is "name": "description" or "name": {"description": ..., "examples": [...]}
+        return {
+            k: {n: t["description"] if isinstance(t, dict) else t for n, t in v.items()}
+            for k, v in data.items()
+            if isinstance(v, dict)
+        }
     except (OSError, ValueError):
         return {}
 

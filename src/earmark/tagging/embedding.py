@@ -83,6 +83,7 @@ from earmark.tagging.embedding_config import (
     taglist_key,
 )
 from earmark.tagging.encoder import TextEncoder, get_encoder
+from earmark.tagging.language import reads_as_english
 from earmark.tagging.openset import BackgroundTopics
 from earmark.tagging.windows import Window, make_windows, split_sentences
 from earmark.types import TagList, TagResult, TagScore, WindowTags
@@ -210,6 +211,12 @@ class EmbeddingTagger(Tagger):
             bounds = [round(k * len(words) / n) for k in range(n + 1)]
             out.extend(" ".join(words[a:b]) for a, b in itertools.pairwise(bounds) if b > a)
         return [s for s in out if s.strip()]
+
+    def _pieces(self, window: str) -> list[str]:
+        """What a window is embedded as: its sentences, or itself when not English."""
+        if self.config.sentences_need_english and not reads_as_english(window):
+            return [window]
+        return self.sentences(window) or [window]
 
     def topicality(self, mean_rows: F32, tag_mean: F32) -> F32:
         """Per row (mean pooling): best tag cosine less its similarity to topic-free talk."""
@@ -342,7 +349,7 @@ class EmbeddingTagger(Tagger):
         if not self.config.sentence_pooling:
             emb = self.encoder.encode_pair(texts)
             return emb, self._score(emb, tagvecs), win_words, emb[0]
-        parts = [self.sentences(t) or [t] for t in texts]
+        parts = [self._pieces(t) for t in texts]
         flat = [s for p in parts for s in p]
         emb = self.encoder.encode_pair(flat)
         words = np.array([max(len(s.split()), 1) for s in flat], dtype=np.float32)

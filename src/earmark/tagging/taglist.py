@@ -37,9 +37,9 @@ MAX_EXAMPLE_CHARS = 500
 
 
 @functools.cache
-def _preset_data() -> dict[str, dict[str, str]]:
+def _preset_data() -> dict[str, dict[str, object]]:
     text = resources.files("earmark").joinpath("data/presets.json").read_text("utf-8")
-    data: dict[str, dict[str, str]] = json.loads(text)
+    data: dict[str, dict[str, object]] = json.loads(text)
     return data
 
 
