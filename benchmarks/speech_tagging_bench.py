@@ -195,24 +195,56 @@ def _item(r: dict[str, object], gold_none: bool = False) -> Item:
     return Item(str(r["text"]), gold if isinstance(gold, str) else None, also)
 
 
-def speech_sets(split: str) -> list[tuple[str, str, list[Item]]]:
-    """(name, preset, items) of the speech development set for one split."""
+SECOND_AUTHOR = ("media_more.jsonl", "offtopic_more.jsonl", "support_na.jsonl")
 
-    def part(rows: list[dict[str, object]]) -> list[dict[str, object]]:
+
+def speech_sets(
+    split: str, files: Sequence[str] | None = None
+) -> list[tuple[str, str, list[Item]]]:
+    """(name, preset, items) of the speech development set for one split (or ``both``).
+
+    ``files`` limits the set to those files (e.g. :data:`SECOND_AUTHOR`); by default every
+    author's media, off-topic, support and multilingual files are read.
+    """
+
+    def part(*names: str) -> list[dict[str, object]]:
+        rows = [r for n in names if files is None or n in files for r in _jsonl(n)]
         return [r for r in rows if split == "both" or r["split"] == split]
 
-    media = part(_jsonl("media.jsonl") + _jsonl("offtopic.jsonl"))
+    media = part("media.jsonl", "offtopic.jsonl", "media_more.jsonl", "offtopic_more.jsonl")
     media = [r for r in media if r.get("list", "media") == "media"]
-    support = [r for r in part(_jsonl("support.jsonl")) if r["list"] == "support"]
-    multi = part(_jsonl("multilingual.jsonl"))
+    support = [r for r in part("support.jsonl", "support_na.jsonl") if r["list"] == "support"]
+    multi = part("multilingual.jsonl")
     none_items = [_item(r, True) for r in media] + [_item(r) for r in support if r["gold"] is None]
+    tail = split if files is None else f"{split}, 2nd author"
     sets = [
-        (f"speech media ({split})", "media", [_item(r) for r in media]),
-        (f"speech support ({split})", "support", [_item(r) for r in support]),
-        (f"speech support none ({split})", "support", none_items),
-        (f"speech multilingual ({split})", "media", [_item(r) for r in multi]),
+        (f"speech media ({tail})", "media", [_item(r) for r in media]),
+        (f"speech support ({tail})", "support", [_item(r) for r in support]),
+        (f"speech support none ({tail})", "support", none_items),
+        (f"speech multilingual ({tail})", "media", [_item(r) for r in multi]),
     ]
     return [s for s in sets if s[2]]
+
+
+def long_sets() -> list[tuple[str, TagList, list[Item]]]:
+    """Earnings-21 calls and QMSum meetings: hour-long real transcripts, media tags.
+
+    A call's acceptable tags are its sector's (``multilabel_bench.SECTORS``: Healthcare
+    Health or Business, Technology Technology or Business, Financial Finance, the rest
+    Business; Business and Finance accept each other); a meeting's are QMSum's suggested
+    tags for its domain. ``gold`` is the first of them, ``also`` the rest (lenient: any).
+    """
+    import multilabel_bench as mb  # only needed here; it imports the tagger too
+
+    out: list[tuple[str, TagList, list[Item]]] = []
+    media = load_tags("media")
+    for name, items in mb._long_sets(25).items():
+        rows = []
+        for text, gold in items:
+            accept = list(dict.fromkeys([*gold, *(f for g in gold for f in mb.FAIR.get(g, ()))]))
+            rows.append(Item(str(text), accept[0], tuple(accept[1:])))
+        out.append((f"{name} (Earnings-21)" if "Earnings" in name else f"{name}", media, rows))
+    return out
 
 
 def public_sets(rows: int) -> list[tuple[str, TagList, list[Item]]]:
@@ -359,6 +391,9 @@ def main() -> None:
     )
     ap.add_argument("--split", choices=("tune", "test", "both"), default="tune")
     ap.add_argument("--public-rows", type=int, default=400, help="rows per public set (0: none)")
+    ap.add_argument(
+        "--long", action="store_true", help="also the Earnings-21 calls and QMSum meetings"
+    )
     ap.add_argument("--before", default="", help="also run the embedding tagger of this commit")
     ap.add_argument("--no-variants", action="store_true", help="only baseline, before, earmark")
     ap.add_argument(
@@ -401,8 +436,12 @@ def main() -> None:
     splits = ("tune", "test") if args.split == "both" else (args.split,)
     for split in splits:
         sets.extend((n, load_tags(p), items) for n, p, items in speech_sets(split))
+    if args.split == "both":  # the second author's files alone (written after the tuning)
+        sets.extend((n, load_tags(p), items) for n, p, items in speech_sets("both", SECOND_AUTHOR))
     if args.public_rows > 0:
         sets.extend(public_sets(args.public_rows))
+    if args.long:
+        sets.extend(long_sets())
     print(
         "| set | items | method | lenient | strict | macro-F1 | top-1 | none-rate | keep-rate | ms/item |"
     )

@@ -37,7 +37,10 @@ def test_ranks_all_tags_and_selects_over_threshold(tagger: EmbeddingTagger) -> N
     assert all(0.0 <= s.relevance <= 1.0 for s in result.tags)
     assert result.tags[0].relevance > result.tags[1].relevance
     assert result.selected == tuple(s.tag for s in result.tags if s.relevance >= result.threshold)
-    assert result.threshold == 0.5 and result.engine == "embedding"
+    # the default threshold is the raw gate 0.5, calibrated (what is selected is the same)
+    assert tagger.config.calibration is not None
+    assert result.threshold == tagger.config.calibration.at(0.5) == tagger.default_threshold
+    assert result.engine == "embedding"
 
 
 def test_neutral_talk_fits_no_tag(tagger: EmbeddingTagger) -> None:
@@ -226,6 +229,8 @@ def test_window_vector_pools_its_sentences() -> None:
     neutral = tagger._neutral_vectors()
     background = np.sort(vec @ neutral.T)[-3:].mean()
     expected = tagger.relevance((vec @ tagvecs.T)[None, :], np.array([background], np.float32))
+    assert tagger.config.calibration is not None
+    expected = tagger.config.calibration.apply(expected)
     got = {s.tag: s.relevance for s in pooled.tags}
     for name, rel in zip(TAGS.names, expected[0], strict=True):
         assert got[name] == pytest.approx(float(rel), abs=1e-4)
@@ -290,6 +295,8 @@ def test_hybrid_ranks_by_weighted_pooling_and_decides_by_mean() -> None:
     first = 1 / (1 + np.exp(-(margin - c.center) / c.temperature))
     gate = 1 / (1 + np.exp(-(cos_r - cos_r.max() + c.spread) / c.spread_temperature))
     expected = first * gate / (1 / (1 + np.exp(-c.spread / c.spread_temperature)))
+    assert c.calibration is not None
+    expected = c.calibration.apply(expected.astype(np.float32))
     scores = {s.tag: s.relevance for s in got.tags}
     for name, rel in zip(TAGS.names, expected, strict=True):
         assert scores[name] == pytest.approx(float(rel), abs=1e-4)

@@ -134,6 +134,12 @@ class EmbeddingTagger(Tagger):
             self._encoder = get_encoder()
         return self._encoder
 
+    @property
+    def default_threshold(self) -> float:
+        """The relevance a tag must reach unless asked otherwise: the raw gate, calibrated."""
+        c = self.config
+        return c.threshold if c.calibration is None else c.calibration.at(c.threshold)
+
     def _prototypes(self, name: str, description: str) -> list[str]:
         c = self.config
         texts = [
@@ -290,7 +296,7 @@ class EmbeddingTagger(Tagger):
         self, items: list[TagInput], tags: TagList, options: TagOptions | None
     ) -> list[TagResult]:
         opts = options or TagOptions()
-        threshold = self.config.threshold if opts.threshold is None else opts.threshold
+        threshold = self.default_threshold if opts.threshold is None else opts.threshold
         if not 0.0 <= threshold <= 1.0 or math.isnan(threshold):
             raise InputError(f"threshold must be between 0 and 1, got {threshold}")
         if not tags.tags:
@@ -411,6 +417,9 @@ class EmbeddingTagger(Tagger):
         whole_plain = _pool((win_plain, win_plain), one, weights, 1)[0]
         whole_rel = self._score(whole, tagvecs, whole_plain)[0]
         overall = np.maximum(whole_rel, _covering(win_rel, weights, self.config.coverage))
+        if self.config.calibration is not None:  # raw score -> how often it is right
+            overall = self.config.calibration.apply(overall)
+            win_rel = self.config.calibration.apply(win_rel)
         ranked, selected = _rank(names, overall, threshold, whole_rel)
         segments: tuple[WindowTags, ...] = ()
         if per_window:

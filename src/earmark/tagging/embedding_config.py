@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+from earmark.tagging.calibration import Calibration
 from earmark.tagging.openset import OpenSetConfig
 from earmark.types import TagList
 
@@ -24,6 +25,10 @@ __all__ = [
     "neutral_texts",
     "taglist_key",
 ]
+
+
+MINILM_CALIBRATION = Calibration(slope=0.397, offset=-1.698)
+"""The default engine's fitted calibration (``benchmarks/calibration_bench.py --fit``)."""
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,8 @@ class EmbeddingConfig:
     spread_temperature: how sharp that gate is (0.01-0.03 selected the same; 0.03 keeps
         the relevances of the tags below the leaders graded instead of ~0).
     background_k: how many of the closest neutral sentences make the background.
-    threshold: default relevance a tag must reach to be selected.
+    threshold: the raw score a tag must reach to be selected by default; with a
+        ``calibration`` the default threshold is its calibrated value (the same tags pass).
     example_weight: each example's unit embedding is added to the tag's (unit) described
         vector with this weight. At 1.0, five examples outweighed the description five
         to one and made tagging *worse* than zero-shot on AG News and HuffPost; 0.25 was
@@ -93,6 +99,9 @@ class EmbeddingConfig:
         weighting make every text look on topic (off-topic talk too), 0 ignores it and,
         with long sentences cut into pieces, left more real calls without a tag; the
         value in between is measured in ``benchmarks/tagging.md`` (speech section).
+    calibration: the map from the raw score above to the relevance reported, how often a
+        tag at that relevance is right (:class:`~earmark.tagging.calibration.Calibration`,
+        fitted per engine on tune data); ``None`` reports the raw score.
     open_set: background topics that turn every relevance of a text down when the text is
         closer to a broad topic the list does not hold than to any of its tags
         (:mod:`earmark.tagging.openset`); ``None`` (the default) turns it off.
@@ -117,6 +126,7 @@ class EmbeddingConfig:
     topical_temperature: float = 0.05
     topical_decision_power: float = 0.25
     open_set: OpenSetConfig | None = None
+    calibration: Calibration | None = MINILM_CALIBRATION
 
 
 SPEECH_CONFIG = EmbeddingConfig(long_sentence_words=40, topical_center=0.0)

@@ -40,6 +40,7 @@ import numpy.typing as npt
 
 from earmark.errors import InputError, ModelError
 from earmark.tagging._mpnet_numpy import PAD_ID
+from earmark.tagging.calibration import Calibration
 from earmark.tagging.embedding import EmbeddingConfig, EmbeddingTagger
 from earmark.tagging.encoder import (
     _CALIBRATION_TEXTS,
@@ -84,7 +85,9 @@ _CHUNK = 1 << 20
 TRUNCATION = 384  # sentence-transformers' max_seq_length for all-mpnet-base-v2
 WINDOW_TOKENS = 256  # windows are cut as for MiniLM
 
-MPNET_CONFIG = EmbeddingConfig(center=-0.08, spread=0.06)
+MPNET_CONFIG = EmbeddingConfig(
+    center=-0.08, spread=0.06, calibration=Calibration(slope=0.423, offset=-1.523)
+)
 """The embedding tagger's calibration on MPNet cosines (engine ``accurate``).
 
 The same tagger as MiniLM's (prototypes, sentence pooling, coverage), with tags ranked by

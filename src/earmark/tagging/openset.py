@@ -42,6 +42,7 @@ __all__ = [
     "BackgroundTopics",
     "OpenSetConfig",
     "background_tags",
+    "is_domain_list",
     "keep_background",
     "open_set_factor",
     "open_set_margin",
@@ -70,11 +71,18 @@ class OpenSetConfig:
         centre leaves a text its tag unless a background topic clearly leads: support
         calls about a TV outage or an airline's pet policy are also about "Television"
         or "Travel", by up to 0.28.
+    domain_below: apply only to *domain lists*: lists in which some tag's closest
+        background topic (mean pooling) is under this cosine, a tag that no broad topic
+        covers ("Account Issues", "Service Disruption"). A list of broad topics (news
+        sections, the media preset: every tag has a background topic at 0.55 or more)
+        leaves little off-list for the background to find, and rejection there cost
+        accuracy; ``None`` applies to every list.
     """
 
     max_similarity: float = 0.5
     center: float = -0.12
     temperature: float = 0.01
+    domain_below: float | None = None
 
 
 def _plain(name: str) -> str:
@@ -112,6 +120,16 @@ def keep_background(background: F32, user: F32, max_similarity: float) -> npt.ND
     sims = background @ user.T
     keep: npt.NDArray[np.bool_] = sims.max(axis=1) < max_similarity
     return keep
+
+
+def is_domain_list(background: F32, user: F32, below: float | None) -> bool:
+    """Whether some user tag (rows of ``user``) has no background topic at ``below`` or more.
+
+    ``below=None`` counts every list as one (rejection applies to all lists).
+    """
+    if below is None or len(background) == 0 or len(user) == 0:
+        return True
+    return bool((user @ background.T).max(axis=1).min() < below)
 
 
 def open_set_margin(cos_user: F32, cos_background: F32) -> F32:
@@ -154,6 +172,8 @@ class BackgroundTopics:
             self._all = self._build(background_tags())
         mean, weighted = self._all
         keep = keep_background(mean, user[0], self.config.max_similarity)
+        if not is_domain_list(mean, user[0], self.config.domain_below):
+            keep[:] = False  # a list of broad topics: no background competes with it
         kept = (mean[keep], mean[keep] if weighted is mean else weighted[keep])
         with self._lock:
             self._kept[key] = kept

@@ -30,6 +30,7 @@ import numpy as np
 import numpy.typing as npt
 
 from earmark.errors import InputError, ModelError
+from earmark.tagging.calibration import Calibration
 from earmark.tagging.embedding import EmbeddingConfig
 from earmark.tagging.encoder import (
     TextEncoder,
@@ -60,7 +61,12 @@ Progress = Callable[[int, int], None]
 
 DISTILL_VERSION = 2
 
-STATIC_CONFIG = EmbeddingConfig(center=-0.19, spread=0.03, spread_temperature=0.015)
+STATIC_CONFIG = EmbeddingConfig(
+    center=-0.19,
+    spread=0.03,
+    spread_temperature=0.015,
+    calibration=Calibration(slope=0.277, offset=-1.462),
+)
 """The embedding tagger's calibration for static cosines (engine ``static``): its own
 relevance centre (static cosines sit lower than MiniLM's) and a tighter ``spread`` gate
 (static cosines between tags are closer together). Fitted on tune halves as MiniLM's
