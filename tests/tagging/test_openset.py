@@ -105,7 +105,8 @@ def small_background(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.usefixtures("small_background")
 def test_tagger_says_none_for_an_off_list_topic() -> None:
     text = "the team scored a goal, what a sport, the team"
-    plain = EmbeddingTagger(KeywordEncoder()).tag(text, USER)
+    closed = EmbeddingConfig(open_set=None)
+    plain = EmbeddingTagger(KeywordEncoder(), closed).tag(text, USER)
     opened = EmbeddingTagger(KeywordEncoder(), EmbeddingConfig(open_set=OpenSetConfig()))
     result = opened.tag(text, USER)
     assert plain.tags[0].relevance > result.tags[0].relevance
@@ -117,7 +118,7 @@ def test_tagger_says_none_for_an_off_list_topic() -> None:
 @pytest.mark.usefixtures("small_background")
 def test_tagger_keeps_listed_topics_and_drops_the_background_twin() -> None:
     opened = EmbeddingTagger(KeywordEncoder(), EmbeddingConfig(open_set=OpenSetConfig()))
-    plain = EmbeddingTagger(KeywordEncoder())
+    plain = EmbeddingTagger(KeywordEncoder(), EmbeddingConfig(open_set=None))
     for text in ("the senate vote on the election", "the bank lost money, money"):
         a, b = opened.tag(text, USER), plain.tag(text, USER)
         assert a.best_tag == b.best_tag is not None
@@ -128,9 +129,10 @@ def test_tagger_keeps_listed_topics_and_drops_the_background_twin() -> None:
     assert len(kept) == 1
 
 
-def test_default_config_has_no_open_set() -> None:
-    assert EmbeddingConfig().open_set is None
-    assert EmbeddingTagger(KeywordEncoder())._background is None
+def test_default_config_rejects_on_domain_lists_only() -> None:
+    assert EmbeddingConfig().open_set == OpenSetConfig(domain_lists_only=True)
+    assert EmbeddingTagger(KeywordEncoder())._background is not None
+    assert EmbeddingTagger(KeywordEncoder(), EmbeddingConfig(open_set=None))._background is None
 
 
 # The real model (MiniLM), on the cases open-set rejection was built for.
@@ -185,7 +187,10 @@ def real() -> tuple[EmbeddingTagger, EmbeddingTagger]:
     from earmark.tagging.encoder import get_encoder
 
     enc = get_encoder()
-    return EmbeddingTagger(enc), EmbeddingTagger(enc, EmbeddingConfig(open_set=OpenSetConfig()))
+    return (
+        EmbeddingTagger(enc, EmbeddingConfig(open_set=None)),
+        EmbeddingTagger(enc, EmbeddingConfig(open_set=OpenSetConfig())),
+    )
 
 
 def test_real_model_off_list_and_on_list_cases(
@@ -210,3 +215,28 @@ def test_real_model_known_misses(real: tuple[EmbeddingTagger, EmbeddingTagger]) 
     assert opened.tag(OUTAGE, support).best_tag == "Service Disruption"
     # IAB "Sports" beats Service Disruption by 0.09 only, under the -0.12 centre
     assert opened.tag(PODCAST, support).best_tag is None
+
+
+def test_domain_lists_only_spares_lists_of_broad_topics() -> None:
+    background = np.eye(3, dtype=np.float32)  # three broad topics
+    broad = np.array([[0.9, 0.1, 0.0], [0.0, 0.8, 0.2]], np.float32)  # each near one
+    domain = np.array([[0.9, 0.1, 0.0], [0.3, 0.3, 0.3]], np.float32)  # one near none
+    assert not openset.is_domain_list(background, broad, 0.5)
+    assert openset.is_domain_list(background, domain, 0.5)
+
+
+def test_default_rejects_off_list_talk_on_domain_lists_only(
+    real: tuple[EmbeddingTagger, EmbeddingTagger],
+) -> None:
+    """The default tagger: background topics for the support list, not for the media list."""
+    from earmark.tagging.embedding_config import DOMAIN_OPEN_SET
+
+    plain, _ = real
+    default = EmbeddingTagger(plain.encoder)
+    assert default.config.open_set == DOMAIN_OPEN_SET
+    assert default.tag(JFK, _described("support")).best_tag is None
+    assert plain.tag(JFK, _described("support")).best_tag is not None
+    media = load_tags("media")
+    for text in (JFK, MATCH, BILLING_CALL):
+        a, b = default.tag(text, media), plain.tag(text, media)
+        assert [(s.tag, s.relevance) for s in a.tags] == [(s.tag, s.relevance) for s in b.tags]

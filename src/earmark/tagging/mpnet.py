@@ -86,7 +86,10 @@ TRUNCATION = 384  # sentence-transformers' max_seq_length for all-mpnet-base-v2
 WINDOW_TOKENS = 256  # windows are cut as for MiniLM
 
 MPNET_CONFIG = EmbeddingConfig(
-    center=-0.08, spread=0.06, calibration=Calibration(slope=0.423, offset=-1.523)
+    center=-0.08,
+    spread=0.06,
+    calibration=Calibration(slope=0.423, offset=-1.523),
+    open_set=None,
 )
 """The embedding tagger's calibration on MPNet cosines (engine ``accurate``).
 

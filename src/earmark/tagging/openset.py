@@ -71,18 +71,17 @@ class OpenSetConfig:
         centre leaves a text its tag unless a background topic clearly leads: support
         calls about a TV outage or an airline's pet policy are also about "Television"
         or "Travel", by up to 0.28.
-    domain_below: apply only to *domain lists*: lists in which some tag's closest
-        background topic (mean pooling) is under this cosine, a tag that no broad topic
-        covers ("Account Issues", "Service Disruption"). A list of broad topics (news
-        sections, the media preset: every tag has a background topic at 0.55 or more)
-        leaves little off-list for the background to find, and rejection there cost
-        accuracy; ``None`` applies to every list.
+    domain_lists_only: apply only to *domain lists*: lists with a tag that no background
+        topic is within ``max_similarity`` of, a tag no broad topic covers ("Account
+        Issues", "Service Disruption"). In a list of broad topics (news sections, the media
+        preset: every tag has a background topic at 0.55 or more) there is little off-list
+        for the background to find, and rejection there cost accuracy.
     """
 
     max_similarity: float = 0.5
     center: float = -0.12
     temperature: float = 0.01
-    domain_below: float | None = None
+    domain_lists_only: bool = False
 
 
 def _plain(name: str) -> str:
@@ -122,14 +121,11 @@ def keep_background(background: F32, user: F32, max_similarity: float) -> npt.ND
     return keep
 
 
-def is_domain_list(background: F32, user: F32, below: float | None) -> bool:
-    """Whether some user tag (rows of ``user``) has no background topic at ``below`` or more.
-
-    ``below=None`` counts every list as one (rejection applies to all lists).
-    """
-    if below is None or len(background) == 0 or len(user) == 0:
+def is_domain_list(background: F32, user: F32, max_similarity: float) -> bool:
+    """Whether some user tag (rows of ``user``) has no background topic within ``max_similarity``."""
+    if len(background) == 0 or len(user) == 0:
         return True
-    return bool((user @ background.T).max(axis=1).min() < below)
+    return bool((user @ background.T).max(axis=1).min() < max_similarity)
 
 
 def open_set_margin(cos_user: F32, cos_background: F32) -> F32:
@@ -172,7 +168,8 @@ class BackgroundTopics:
             self._all = self._build(background_tags())
         mean, weighted = self._all
         keep = keep_background(mean, user[0], self.config.max_similarity)
-        if not is_domain_list(mean, user[0], self.config.domain_below):
+        c = self.config
+        if c.domain_lists_only and not is_domain_list(mean, user[0], c.max_similarity):
             keep[:] = False  # a list of broad topics: no background competes with it
         kept = (mean[keep], mean[keep] if weighted is mean else weighted[keep])
         with self._lock:

@@ -66,6 +66,7 @@ STATIC_CONFIG = EmbeddingConfig(
     spread=0.03,
     spread_temperature=0.015,
     calibration=Calibration(slope=0.277, offset=-1.462),
+    open_set=None,
 )
 """The embedding tagger's calibration for static cosines (engine ``static``): its own
 relevance centre (static cosines sit lower than MiniLM's) and a tighter ``spread`` gate
