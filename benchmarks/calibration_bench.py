@@ -141,9 +141,19 @@ def plot(path: Path, curves: Sequence[tuple[str, np.ndarray, np.ndarray]], title
             if view.startswith("each") != label.endswith("(best)"):
                 continue
             bins = np.minimum((r * 10).astype(int), 9)
-            xs = [r[bins == b].mean() for b in range(10) if (bins == b).sum() >= 5]
-            ys = [y[bins == b].mean() for b in range(10) if (bins == b).sum() >= 5]
-            ax.plot(xs, ys, marker="o", label=label.replace(" (best)", ""))
+            full = [b for b in range(10) if (bins == b).sum() >= 5]
+            xs = [r[bins == b].mean() for b in full]
+            ys = [y[bins == b].mean() for b in full]
+            (line,) = ax.plot(xs, ys, marker="o", label=label.replace(" (best)", ""))
+            for b, x_, y_ in zip(full, xs, ys, strict=True):  # how many pairs each point is
+                ax.annotate(
+                    str((bins == b).sum()),
+                    (x_, y_),
+                    textcoords="offset points",
+                    xytext=(4, -10),
+                    fontsize=6,
+                    color=line.get_color(),
+                )
         ax.set_title(view)
         ax.set_xlabel("reported relevance (mean of the tenth)")
         ax.set_xlim(0, 1)
