@@ -2,7 +2,7 @@
 
     python benchmarks/caller_tags_bench.py [--split test|tune|both] [--engine embedding]
 
-The support-call development set (``benchmarks/speech_dev/support.jsonl``) keeps who said
+The support-call development set (``support.jsonl`` and ``support_na.jsonl``) keeps who said
 what in ``turns``. Each call is tagged with the ``support`` preset three ways: the whole
 call, the caller's words alone, and the agent's alone (the same transcript split by
 speaker, as ``custom_tags: {"speaker": ...}`` does on a speaker-labelled recording).
@@ -29,8 +29,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default="both", choices=["tune", "test", "both"])
     parser.add_argument("--engine", default="embedding")
+    parser.add_argument(
+        "--files",
+        nargs="+",
+        default=["support.jsonl", "support_na.jsonl"],
+        help="support-call files of benchmarks/speech_dev (both authors by default)",
+    )
     args = parser.parse_args()
-    rows = [json.loads(line) for line in (ROOT / "benchmarks/speech_dev/support.jsonl").open()]
+    rows = [
+        json.loads(line)
+        for name in args.files
+        for line in (ROOT / "benchmarks/speech_dev" / name).open()
+        if line.strip()
+    ]
     if args.split != "both":
         rows = [r for r in rows if r["split"] == args.split]
     tags = load_tags("support")
