@@ -163,6 +163,12 @@ class ServerSettings(BaseSettings):
         "unchanged AssemblyAI clients get custom_tags_result): a preset name, a tag-list file, "
         "or a JSON object of tag name -> description.",
     )
+    tag_engine: str = Field(
+        "embedding",
+        description="Tagging engine of a custom_tags request that names none: embedding "
+        "(default, fast), accurate (all-mpnet-base-v2: better on recorded speech, ~5x the "
+        "tagging time; needs its model parts installed), static, llm.",
+    )
 
 
 class LLMSettings(BaseSettings):

@@ -102,3 +102,32 @@ def test_postgres_with_the_local_queue_reads_uploads_from_the_database(
     finally:
         live.stop()
         drop_schema(url, schema)
+
+
+def test_tag_engine_setting_is_the_default_for_custom_tags(
+    launch: Callable[..., LiveServer], local_http: LocalHTTP, jfk_flac: Path
+) -> None:
+    """EARMARK_TAG_ENGINE picks the engine of a custom_tags that names none; a request's own wins."""
+    live = launch(asr={"asr_engine": "fake"}, tag_engine="accurate")
+    url = local_http.serve_file("/engine-jfk.flac", jfk_flac)
+    with live.client() as c:
+        plain = c.post("/v2/transcript", json={"audio_url": url, "custom_tags": TAGS}).json()
+        own = c.post(
+            "/v2/transcript",
+            json={"audio_url": url, "custom_tags": {"tags": TAGS, "engine": "embedding"}},
+        ).json()
+    first, second = live.wait(plain["id"]), live.wait(own["id"])
+    assert first["status"] == second["status"] == "completed", (first, second)
+    assert first["custom_tags_result"]["engine"] == "accurate"
+    assert second["custom_tags_result"]["engine"] == "embedding"
+
+
+def test_unknown_tag_engine_setting_stops_the_server_at_start(tmp_path: Path) -> None:
+    import pytest
+    from conftest import make_settings
+
+    from earmark.errors import InputError
+    from earmark.server.services import build_services
+
+    with pytest.raises(InputError, match=r"EARMARK_TAG_ENGINE must be one of .*accurate"):
+        build_services(make_settings(tmp_path, None, None, tag_engine="mpnet-large"))

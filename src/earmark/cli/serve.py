@@ -105,8 +105,9 @@ def serve(host: str, port: int, workers: int | None, data_dir: Path | None, log_
 
 
 def _served_models(settings: Settings) -> list[str]:
-    """The models the server's defaults use: its ASR model, MiniLM, and the bundled LLM
-    when a route is local without a file of its own."""
+    """The models the server's defaults use: its ASR model, MiniLM (and MPNet when
+    ``EARMARK_TAG_ENGINE=accurate``), and the bundled LLM when a route is local without a
+    file of its own."""
     from earmark.asr.models import canonical_name
     from earmark.errors import EarmarkError
     from earmark.llm.router import Router
@@ -115,6 +116,8 @@ def _served_models(settings: Settings) -> list[str]:
         canonical_name(settings.asr.asr_model)
     )
     keys = [*([asr] if asr else []), "minilm"]
+    if settings.server.tag_engine == "accurate":  # EARMARK_TAG_ENGINE: every job's tags
+        keys.append("mpnet")
     try:
         routes = Router.from_settings(settings.llm).all_routes
     except EarmarkError:  # a bad routes file is reported where it is used

@@ -62,6 +62,8 @@ class PipelineConfig:
     workers: transcription workers sharing each engine (sets the engine's parallelism).
     max_attempts: a job interrupted (process killed) this many times is failed.
     default_custom_tags: ``custom_tags`` for requests that do not set it (``EARMARK_CUSTOM_TAGS``).
+    default_tag_engine: the tagging engine of a ``custom_tags`` that names none
+        (``EARMARK_TAG_ENGINE``).
     """
 
     settings: Settings
@@ -70,6 +72,7 @@ class PipelineConfig:
     model_map: dict[str, str] = field(default_factory=dict)
     max_attempts: int = 5
     default_custom_tags: object = None
+    default_tag_engine: str = "embedding"
 
     def asr_model(self, speech_models: list[str] | None) -> str:
         """The local model for a request's ``speech_models`` (first mapped id wins)."""

@@ -35,6 +35,7 @@ def parse_custom_tags(
     *,
     read_files: bool = False,
     saved: Callable[[str], TagList | None] | None = None,
+    default_engine: str = "embedding",
 ) -> TopicsRequest:
     """Validate the ``custom_tags`` field. Raises :class:`InputError` (or
     :class:`earmark.errors.TagListError`) with what is wrong.
@@ -44,15 +45,17 @@ def parse_custom_tags(
     a file, and that is read once at start-up by :func:`default_tags_spec`).
     ``saved`` resolves a name that is not a preset to the caller's saved tag list (the web
     app's lists, :func:`earmark.storage.library.saved_lists`), or ``None``.
+    ``default_engine`` is the engine when the value names none (the server's
+    ``EARMARK_TAG_ENGINE``).
     """
     spec: object = value
     threshold: float | None = None
-    engine = "embedding"
+    engine = default_engine
     model: str | None = None
     if isinstance(value, Mapping) and _is_settings(value):
         spec = value["tags"]
         threshold = _threshold(value.get("threshold"))
-        engine = check_engine(value.get("engine", "embedding"), "custom_tags.engine")
+        engine = check_engine(value.get("engine", default_engine), "custom_tags.engine")
         raw_model = value.get("model")
         if raw_model is not None and (not isinstance(raw_model, str) or len(raw_model) > 200):
             raise InputError("custom_tags.model must be a model name (a string of at most 200)")

@@ -62,7 +62,7 @@ def accept(
         punctuate=params.punctuate is not False,
         format_text=params.format_text is not False,
         prompt=_prompt(params),
-        custom_tags=_topics(custom, saved),
+        custom_tags=_topics(custom, saved, config.default_tag_engine),
         iab=params.iab_categories is True,
         temperature=params.temperature or 0.0,
         multichannel=params.multichannel is True or params.dual_channel is True,
@@ -108,11 +108,11 @@ def _speakers(params: CreateTranscript) -> SpeakerRequest | None:
 
 
 def _topics(
-    custom: object, saved: Callable[[str], TagList | None] | None = None
+    custom: object, saved: Callable[[str], TagList | None] | None, engine: str
 ) -> TopicsRequest | None:
     if custom is None:
         return None
-    return parse_custom_tags(custom, read_files=False, saved=saved)
+    return parse_custom_tags(custom, read_files=False, saved=saved, default_engine=engine)
 
 
 def _prompt(params: CreateTranscript) -> str | None:

@@ -25,6 +25,7 @@ from earmark.runtime import Runtime
 from earmark.storage import JobRecord, TranscriptStore, is_postgres_url, open_store
 from earmark.storage.files import FileStore
 from earmark.storage.keys import KeyRing, KeysFile
+from earmark.tagging.registry import check_engine
 
 __all__ = ["Services", "build_services", "default_workers"]
 
@@ -116,6 +117,7 @@ def build_services(settings: Settings | None = None) -> Services:
         workers=workers,
         model_map=parse_model_map(srv.speech_model_map),
         default_custom_tags=default_tags_spec(srv.custom_tags),
+        default_tag_engine=check_engine(srv.tag_engine, "EARMARK_TAG_ENGINE"),
     )
     webhook_options = WebhookOptions(
         max_attempts=srv.webhook_max_attempts,
