@@ -130,7 +130,7 @@ def test_tagger_keeps_listed_topics_and_drops_the_background_twin() -> None:
 
 
 def test_default_config_rejects_on_domain_lists_only() -> None:
-    assert EmbeddingConfig().open_set == OpenSetConfig(domain_lists_only=True)
+    assert EmbeddingConfig().open_set == OpenSetConfig(domain_lists_only=True, center=-0.06)
     assert EmbeddingTagger(KeywordEncoder())._background is not None
     assert EmbeddingTagger(KeywordEncoder(), EmbeddingConfig(open_set=None))._background is None
 
