@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import platform
 import re
 import subprocess
 import sys
@@ -127,7 +128,7 @@ def main() -> None:
     assert isinstance(earmark_tagger, EmbeddingTagger)
     methods = (("plain cosine", sb.ChunkCosine(earmark_tagger)), ("earmark", earmark_tagger))
     print(
-        f"{len(rows)} files, every {args.every}th {args.split} item; {sb.platform.processor() or sb.platform.machine()}"
+        f"{len(rows)} files, every {args.every}th {args.split} item; {platform.processor() or platform.machine()}"
     )
     print(
         "\n| list | items | source | method | lenient | none-rate | keep-rate |\n|---|---|---|---|---|---|---|"

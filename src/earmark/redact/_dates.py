@@ -19,6 +19,7 @@ from earmark.redact._text import (
     ORDINALS,
     TENS,
     Tokens,
+    number_runs,
     phrase_at,
     read_number,
     skip_words,
@@ -153,13 +154,7 @@ def find_dates(tokens: Tokens, policy: str, triggers: tuple[tuple[str, ...], ...
 def find_ages(tokens: Tokens) -> list[Found]:
     norms = token_norms(tokens)
     out: list[Found] = []
-    k = 0
-    n = len(norms)
-    while k < n:
-        run = read_number(tokens, k)
-        if run is None:
-            k += 1
-            continue
+    for run in number_runs(tokens):
         d = run.digits
         ok = len(d) <= 3 and d != "0"
         after = norms[run.end : run.end + 2]
@@ -171,7 +166,6 @@ def find_ages(tokens: Tokens) -> list[Found]:
             or "aged" in before
         ):
             out.append(Found("person_age", run.start, run.end))
-        k = run.end
     for k, w in enumerate(norms):
         m = re.fullmatch(r"(\d{1,3})-years?-old", w)
         if m:

@@ -22,6 +22,7 @@ from earmark.redact._text import (
     NumberRun,
     Tokens,
     luhn_ok,
+    number_runs,
     phrase_at,
     read_number,
     skip_words,
@@ -215,13 +216,7 @@ def _classify(tokens: Tokens, run: NumberRun, ctx: str | None) -> str | None:
 def find_numbers(tokens: Tokens) -> list[Found]:
     norms = token_norms(tokens)
     out: list[Found] = []
-    k = 0
-    n = len(tokens)
-    while k < n:
-        run = read_number(tokens, k)
-        if run is None:
-            k += 1
-            continue
+    for run in number_runs(tokens):
         ctx = _number_context(norms, run.start, run.end)
         after_month = run.start > 0 and (
             norms[run.start - 1] in MONTHS or norms[run.start - 1] in MONTH_ABBR
@@ -231,7 +226,6 @@ def find_numbers(tokens: Tokens) -> list[Found]:
         )
         if policy is not None:
             out.append(Found(policy, run.start, run.end))
-        k = run.end
     return out
 
 

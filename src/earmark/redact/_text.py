@@ -12,6 +12,7 @@ words a trigger may be followed by before its value, the spoken ``CONNECTORS`` (
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "NumberRun",
     "Token",
     "Tokens",
+    "number_runs",
     "phrase_at",
     "read_number",
     "skip_words",
@@ -262,6 +264,18 @@ def is_numberish(norm: str) -> bool:
         or norm in REPEATS
         or (norm.startswith(("$", "£", "€")) and _digit_token(norm[1:]) is not None)
     )
+
+
+def number_runs(tokens: list[Token]) -> Iterator[NumberRun]:
+    """Every number said in ``tokens``, left to right, none overlapping (:func:`read_number`)."""
+    k = 0
+    while k < len(tokens):
+        run = read_number(tokens, k)
+        if run is None:
+            k += 1
+            continue
+        yield run
+        k = run.end
 
 
 def read_number(tokens: list[Token], start: int, *, allow_o: bool = False) -> NumberRun | None:
